@@ -1,0 +1,115 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { authRoutes, type AuthRateLimit, userAdminRoutes } from './accounts/routes';
+import { auditRoutes } from './audit/routes';
+import { MINUTE } from './clock';
+import type { Context } from './context';
+import { healthRoutes } from './health/routes';
+import { homeRoutes } from './home/routes';
+import { loadUser } from './http/auth';
+import { csrfLocals, csrfProtection } from './http/csrf';
+import { errorHandler, notFound } from './http/errors';
+import { navigationFor } from './http/navigation';
+import { sessionMiddleware, sessionTimeouts } from './http/session';
+import { formatDate, formatDateTime } from './http/view-helpers';
+import { redactUrl } from './logger';
+import { outboxRoutes } from './mail/routes';
+import { PUBLIC_DIR, VIEWS_DIR } from './paths';
+
+export interface AppOptions {
+  /** Per-address limit on the sign-in, setup and password-link forms. */
+  authRateLimit?: AuthRateLimit;
+  /** Largest accepted form or JSON body. */
+  bodyLimit?: string;
+}
+
+/** Builds the Express app on a context. It does not listen and holds no globals, so tests use it directly. */
+export function createApp(ctx: Context, options: AppOptions = {}): Express {
+  const { config, logger, clock } = ctx;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('views', VIEWS_DIR);
+  app.set('view engine', 'ejs');
+  app.set('view cache', true);
+  Object.assign(app.locals, {
+    currentUser: null,
+    nav: [],
+    takeFlash: () => [],
+    csrf: () => '',
+    formatDate,
+    formatDateTime,
+    values: {},
+    errors: {},
+  });
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          ...(config.secureCookies ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      strictTransportSecurity: config.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  app.use(
+    pinoHttp({
+      logger,
+      serializers: {
+        req: (req: { method: string; url: string; remoteAddress?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.remoteAddress }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      autoLogging: { ignore: (req) => req.url === '/healthz' || (req.url ?? '').startsWith('/assets/') },
+    }),
+  );
+  app.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: true }));
+  app.use(healthRoutes(ctx));
+
+  const limit = options.bodyLimit ?? '200kb';
+  app.use(express.urlencoded({ extended: false, limit, parameterLimit: 1000 }));
+  app.use(express.json({ limit }));
+  app.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(sessionMiddleware(config, ctx.sessions));
+  app.use(sessionTimeouts(clock));
+  app.use(loadUser(ctx.accounts));
+  app.use(csrfLocals);
+  app.use((req, res, next) => {
+    res.locals.path = req.path;
+    res.locals.nav = req.user ? navigationFor(req.user.role, req.path) : [];
+    res.locals.takeFlash = () => {
+      const messages = req.session?.flash ?? [];
+      if (req.session?.flash) delete req.session.flash;
+      return messages;
+    };
+    next();
+  });
+  app.use(csrfProtection);
+
+  app.use(authRoutes(ctx, options.authRateLimit ?? { windowMs: 15 * MINUTE, limit: 30 }));
+  app.use(homeRoutes(ctx));
+  app.use('/admin/users', userAdminRoutes(ctx));
+  app.use('/admin/audit', auditRoutes(ctx));
+  app.use('/admin/outbox', outboxRoutes(ctx));
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

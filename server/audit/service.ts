@@ -1,0 +1,97 @@
+import type { EntityManager, Repository } from 'typeorm';
+import type { Clock } from '../clock';
+import { type ActorType, AuditEntry, type Changes } from './entities';
+
+/** Who did something: a signed-in user, a vendor through a link, the system itself, or nobody known. */
+export interface Actor {
+  type: ActorType;
+  id: number | null;
+  label: string;
+  ip: string | null;
+}
+
+/** The actor for scheduled work and command-line tools. */
+export function systemActor(label = 'system'): Actor {
+  return { type: 'system', id: null, label, ip: null };
+}
+
+export interface AuditEvent {
+  action: string;
+  entityType?: string;
+  entityId?: string | number;
+  changes?: Changes;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Appends one entry to the audit trail inside the caller's transaction, so the entry exists exactly
+ * when the change does. Every state change in the portal goes through here.
+ */
+export async function recordAudit(manager: EntityManager, clock: Clock, actor: Actor, event: AuditEvent): Promise<void> {
+  const entry = manager.create(AuditEntry, {
+    at: clock.now(),
+    actorType: actor.type,
+    actorId: actor.id,
+    actorLabel: actor.label.slice(0, 300),
+    action: event.action,
+    entityType: event.entityType ?? null,
+    entityId: event.entityId === undefined ? null : String(event.entityId),
+    changes: event.changes && Object.keys(event.changes).length > 0 ? event.changes : null,
+    details: event.details ?? null,
+    ip: actor.ip,
+  });
+  await manager.save(entry);
+}
+
+/** The fields that differ between two versions of a record, as [before, after] pairs. */
+export function diffFields<T extends object>(before: T, after: Partial<T>, fields: readonly (keyof T)[]): Changes {
+  const changes: Changes = {};
+  for (const f of fields) {
+    if (!(f in after)) continue;
+    const a = before[f];
+    const b = after[f];
+    const norm = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
+    if (norm(a) !== norm(b)) changes[String(f)] = [norm(a) ?? null, norm(b) ?? null];
+  }
+  return changes;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  entityType?: string;
+  entityId?: string;
+  action?: string;
+  from?: Date;
+  to?: Date;
+}
+
+/** A page of audit entries, newest first; `hasMore` tells whether an older page exists. */
+export async function listAudit(
+  repo: Repository<AuditEntry>,
+  filter: AuditFilter,
+  page: number,
+  pageSize: number,
+): Promise<{ entries: AuditEntry[]; hasMore: boolean }> {
+  const qb = repo.createQueryBuilder('a');
+  if (filter.actor) qb.andWhere(`LOWER(a.actorLabel) LIKE :actor ${LIKE_ESCAPE}`, { actor: `%${escapeLike(filter.actor.toLowerCase())}%` });
+  if (filter.entityType) qb.andWhere('a.entityType = :entityType', { entityType: filter.entityType });
+  if (filter.entityId) qb.andWhere('a.entityId = :entityId', { entityId: filter.entityId });
+  if (filter.action) qb.andWhere(`a.action LIKE :action ${LIKE_ESCAPE}`, { action: `${escapeLike(filter.action)}%` });
+  if (filter.from) qb.andWhere('a.at >= :from', { from: filter.from.toISOString() });
+  if (filter.to) qb.andWhere('a.at < :to', { to: filter.to.toISOString() });
+  const rows = await qb
+    .orderBy('a.at', 'DESC')
+    .addOrderBy('a.id', 'DESC')
+    .offset((page - 1) * pageSize)
+    .limit(pageSize + 1)
+    .getMany();
+  return { entries: rows.slice(0, pageSize), hasMore: rows.length > pageSize };
+}
+
+/** SQLite has no default LIKE escape character; naming one makes escapeLike() work on both databases. */
+export const LIKE_ESCAPE = "ESCAPE '\\'";
+
+/** Escapes LIKE wildcards in user input; use with LIKE_ESCAPE. */
+export function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util';
+import { ROLES, type Role } from './accounts/entities';
+import { systemActor } from './audit/service';
+import { systemClock } from './clock';
+import { ConfigError, loadConfig } from './config';
+import { createContext } from './context';
+import { createDataSource, openDatabase } from './db/data-source';
+import { HttpError } from './errors';
+import { createLogger } from './logger';
+import { createTransport } from './mail/delivery';
+
+const USAGE = `Usage: npm run cli -- <command> [options]
+
+Commands:
+  migrate                                   apply pending database migrations
+  create-user --email E --name N --role R   create a user and print a one-time link to set the password
+                                            (roles: ${ROLES.join(', ')})
+`;
+
+function out(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** The command-line tool for operators: `npm run cli -- <command>`. */
+async function cli(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    out(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const ds = createDataSource(config.database);
+  try {
+    const applied = await openDatabase(ds);
+    if (command === 'migrate') {
+      out(applied.length ? `Applied: ${applied.join(', ')}` : 'The database schema is current.');
+      return 0;
+    }
+    const ctx = createContext({ config, ds, clock: systemClock, logger, transport: createTransport(config.smtpUrl) });
+    if (command === 'create-user') {
+      const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } } });
+      const missing = (['email', 'name', 'role'] as const).filter((k) => !values[k]);
+      if (missing.length) {
+        process.stderr.write(`create-user: missing --${missing.join(', --')}\n\n${USAGE}`);
+        return 2;
+      }
+      if (!ROLES.includes(values.role as Role)) {
+        process.stderr.write(`create-user: --role must be one of ${ROLES.join(', ')}\n`);
+        return 2;
+      }
+      const { inviteSchema } = await import('./accounts/schema');
+      const parsed = inviteSchema.safeParse(values);
+      if (!parsed.success) {
+        process.stderr.write(`create-user: ${parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}\n`);
+        return 2;
+      }
+      const { user, link, expiresAt } = await ctx.accounts.inviteUser(systemActor('cli'), parsed.data, { sendEmail: false });
+      out(`Created ${user.email} (${user.role}). Send them this one-time link to set a password (expires ${expiresAt.toISOString()}):`);
+      out(link);
+      return 0;
+    }
+    process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
+    return 2;
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+  }
+}
+
+cli(process.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((err: unknown) => {
+    if (err instanceof ConfigError || err instanceof HttpError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(err instanceof ConfigError ? 1 : 2);
+    }
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,39 @@
+import type { DataSource } from 'typeorm';
+import { AccountService } from './accounts/service';
+import type { Clock } from './clock';
+import { deriveKey, type Config } from './config';
+import { createTransact, type Transact } from './db/data-source';
+import { DatabaseSessionStore } from './http/session';
+import type { Logger } from './logger';
+import { MailDelivery, type MailTransport } from './mail/delivery';
+
+/** Everything the routes, jobs and command-line tools share; built once per process (or per test). */
+export interface Context {
+  config: Config;
+  ds: DataSource;
+  transact: Transact;
+  clock: Clock;
+  logger: Logger;
+  mailKey: Buffer;
+  mail: MailDelivery;
+  sessions: DatabaseSessionStore;
+  accounts: AccountService;
+}
+
+/** Wires the services to a connected database. */
+export function createContext(p: { config: Config; ds: DataSource; clock: Clock; logger: Logger; transport: MailTransport }): Context {
+  const { config, ds, clock, logger } = p;
+  const transact = createTransact(ds);
+  const mailKey = deriveKey(config, 'mail-outbox');
+  const mail = new MailDelivery({
+    ds,
+    clock,
+    logger,
+    transport: p.transport,
+    mailKey,
+    from: config.mailFrom,
+    messageIdDomain: new URL(config.baseUrl).hostname,
+  });
+  const accounts = new AccountService({ ds, transact, clock, mailKey, baseUrl: config.baseUrl, mailQueued: () => mail.kick() });
+  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts };
+}

@@ -1,0 +1,53 @@
+import 'reflect-metadata';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Config } from '../config';
+import { MIGRATIONS_GLOB } from '../paths';
+import { ENTITIES } from './entities';
+
+/** SQLite waits this long for a lock before reporting busy. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/** Builds (without connecting) the DataSource for the configured database. Never synchronizes. */
+export function createDataSource(database: Config['database']): DataSource {
+  const common = {
+    entities: ENTITIES,
+    migrations: [MIGRATIONS_GLOB],
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    logging: false,
+  };
+  if (database.type === 'postgres') {
+    return new DataSource({ ...common, type: 'postgres', url: database.url, extra: { max: 10 } });
+  }
+  return new DataSource({
+    ...common,
+    type: 'sqlite',
+    database: database.file,
+    enableWAL: true,
+    busyTimeout: SQLITE_BUSY_TIMEOUT_MS,
+    // foreign_keys = ON is set by TypeORM's SQLite driver on every connection.
+  });
+}
+
+/** Connects and applies every pending migration; returns the names of those applied. */
+export async function openDatabase(ds: DataSource): Promise<string[]> {
+  if (!ds.isInitialized) await ds.initialize();
+  const applied = await ds.runMigrations({ transaction: 'each' });
+  return applied.map((m) => m.name);
+}
+
+export type Transact = <T>(work: (manager: EntityManager) => Promise<T>) => Promise<T>;
+
+/**
+ * Runs work in one transaction. SQLite in TypeORM shares a single connection, so two transactions
+ * open at once would interleave on it; they are queued here and run one after the other.
+ */
+export function createTransact(ds: DataSource): Transact {
+  if (ds.options.type !== 'sqlite') return (work) => ds.transaction(work);
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(work: (manager: EntityManager) => Promise<T>): Promise<T> => {
+    const run = tail.then(() => ds.transaction(work));
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}

@@ -1,0 +1,75 @@
+import crypto from 'node:crypto';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { HttpError, NotFoundError } from '../errors';
+import type { Logger } from '../logger';
+
+/** The catch-all after every route. */
+export const notFound: RequestHandler = () => {
+  throw new NotFoundError('There is no page at this address.');
+};
+
+interface ErrorWithStatus {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  code?: string;
+  expose?: boolean;
+  message?: string;
+}
+
+/**
+ * The one error handler: an HTML page or a JSON body chosen by Accept. Known errors keep their
+ * status and message; anything unknown becomes a 500 that shows only an id, and is logged with it.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) return next(err);
+    let status = 500;
+    let message = 'Something went wrong on our side. The error has been logged.';
+    let fields: Record<string, string> = {};
+    const e = (err ?? {}) as ErrorWithStatus;
+    if (err instanceof HttpError) {
+      status = err.status;
+      message = err.message;
+      fields = err.fields;
+    } else if (e.type === 'entity.too.large') {
+      status = 413;
+      message = 'The request is too large.';
+    } else if (e.code === 'EBADCSRFTOKEN') {
+      status = 403;
+      message = e.message ?? message;
+    } else if (typeof (e.status ?? e.statusCode) === 'number' && (e.status ?? e.statusCode)! < 500 && e.expose !== false) {
+      // body-parser and other http-errors: malformed bodies and the like.
+      status = (e.status ?? e.statusCode)!;
+      message = status === 400 ? 'The request could not be read.' : (e.message ?? 'The request was refused.');
+    }
+    let errorId: string | undefined;
+    if (status >= 500) {
+      errorId = crypto.randomBytes(6).toString('hex');
+      logger.error({ err, errorId, method: req.method }, 'unhandled error');
+      message = `${message} Reference: ${errorId}.`;
+    } else if (status !== 404) {
+      logger.info({ status, message, method: req.method }, 'request refused');
+    }
+    res.status(status);
+    res.format({
+      html: () => res.render('errors/error', { title: titleFor(status), status, message, fields }),
+      json: () => res.json({ error: { status, message, ...(Object.keys(fields).length ? { fields } : {}) } }),
+      default: () => res.type('text/plain').send(message),
+    });
+  };
+}
+
+function titleFor(status: number): string {
+  switch (status) {
+    case 400: return 'Please check your input';
+    case 401: return 'Please sign in';
+    case 403: return 'Not allowed';
+    case 404: return 'Not found';
+    case 409: return 'Conflict';
+    case 410: return 'Link no longer valid';
+    case 413: return 'Too large';
+    case 429: return 'Too many attempts';
+    default: return status >= 500 ? 'Something went wrong' : 'Request refused';
+  }
+}

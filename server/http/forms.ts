@@ -1,0 +1,68 @@
+import type { Response } from 'express';
+import { z } from 'zod';
+import { HttpError, ValidationError } from '../errors';
+
+/** Field name -> the reason it was refused, from a failed schema parse. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = String(issue.path[0] ?? 'form');
+    out[key] ??= issue.message;
+  }
+  return out;
+}
+
+/** Parses a form or API body with its schema; a failure throws a 400 naming each field. */
+export function parseInput<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
+  return parsed.data;
+}
+
+/**
+ * Runs a form submission. A validation error, or a service error that names fields, re-renders the
+ * form with its status, the reasons beside the fields, and everything that was typed (less secrets).
+ */
+export async function handleForm(
+  res: Response,
+  view: string,
+  locals: Record<string, unknown>,
+  submitted: Record<string, unknown>,
+  action: () => Promise<void>,
+): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    if (!(err instanceof HttpError) || (err.status !== 400 && Object.keys(err.fields).length === 0)) throw err;
+    const values: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(submitted)) {
+      if (!/password|_csrf|token/i.test(k)) values[k] = v;
+    }
+    res.status(err.status).render(view, { ...locals, values, errors: err.fields, errorMessage: err.message });
+  }
+}
+
+/** Trimmed text with a length limit, as forms send it. */
+export const text = (label: string, max: number) =>
+  z
+    .string({ error: `${label} is required.` })
+    .trim()
+    .min(1, `${label} is required.`)
+    .max(max, `${label} must be at most ${max} characters.`);
+
+export const email = (label = 'Email') =>
+  z
+    .string({ error: `${label} is required.` })
+    .trim()
+    .min(1, `${label} is required.`)
+    .max(254, `${label} must be at most 254 characters.`)
+    .pipe(z.email({ error: `${label} must be a valid email address.` }))
+    .transform((v) => v.toLowerCase());
+
+/** A page number from a query string: 1 when absent, 400 when nonsense. */
+export const pageParam = z.coerce
+  .number({ error: 'page must be a number' })
+  .int('page must be a whole number')
+  .min(1, 'page must be 1 or more')
+  .max(100000, 'page is too large')
+  .default(1);

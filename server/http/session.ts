@@ -1,0 +1,127 @@
+import session, { type SessionData } from 'express-session';
+import type { RequestHandler } from 'express';
+import type { DataSource } from 'typeorm';
+import { SessionRecord } from '../accounts/entities';
+import { type Clock, HOUR, MINUTE } from '../clock';
+import { deriveKey, type Config } from '../config';
+import { sha256Hex } from '../security/crypto';
+
+/** A signed-in session ends after 30 idle minutes, and 12 hours after sign-in whatever happens. */
+export const IDLE_TIMEOUT_MS = 30 * MINUTE;
+export const ABSOLUTE_TIMEOUT_MS = 12 * HOUR;
+export const SESSION_COOKIE = 'oversight.sid';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId: number;
+    authenticatedAt: number;
+    lastSeenAt: number;
+    flash: { type: 'success' | 'error' | 'info'; text: string }[];
+  }
+}
+
+type Callback = (err?: unknown, value?: SessionData | null) => void;
+
+/**
+ * express-session store on the portal's own database, so several instances share sessions. Rows are
+ * keyed by the SHA-256 of the session id (a stolen database does not yield live cookies) and carry
+ * the user id, so deactivating a user can end all of that user's sessions at once.
+ */
+export class DatabaseSessionStore extends session.Store {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  private get repo() {
+    return this.ds.getRepository(SessionRecord);
+  }
+
+  private expiry(): Date {
+    return new Date(this.clock.now().getTime() + IDLE_TIMEOUT_MS);
+  }
+
+  override get(sid: string, cb: Callback): void {
+    this.repo
+      .findOne({ where: { id: sha256Hex(sid) } })
+      .then((row) => {
+        if (!row || row.expiresAt <= this.clock.now()) return cb(null, null);
+        cb(null, JSON.parse(row.data) as SessionData);
+      })
+      .catch((err: unknown) => cb(err));
+  }
+
+  override set(sid: string, sess: SessionData, cb?: (err?: unknown) => void): void {
+    const now = this.clock.now();
+    this.repo
+      .upsert(
+        { id: sha256Hex(sid), userId: sess.userId ?? null, data: JSON.stringify(sess), expiresAt: this.expiry(), createdAt: now },
+        { conflictPaths: ['id'] },
+      )
+      .then(() => cb?.())
+      .catch((err: unknown) => cb?.(err));
+  }
+
+  override touch(sid: string, _sess: SessionData, cb?: (err?: unknown) => void): void {
+    this.repo
+      .update({ id: sha256Hex(sid) }, { expiresAt: this.expiry() })
+      .then(() => cb?.())
+      .catch((err: unknown) => cb?.(err));
+  }
+
+  override destroy(sid: string, cb?: (err?: unknown) => void): void {
+    this.repo
+      .delete({ id: sha256Hex(sid) })
+      .then(() => cb?.())
+      .catch((err: unknown) => cb?.(err));
+  }
+
+  /** Deletes expired rows; run by the scheduler. */
+  async prune(): Promise<number> {
+    const res = await this.repo
+      .createQueryBuilder()
+      .delete()
+      .where('expiresAt <= :now', { now: this.clock.now().toISOString() })
+      .execute();
+    return res.affected ?? 0;
+  }
+}
+
+/** The session middleware: HttpOnly, SameSite=Lax, Secure when BASE_URL is https, rolling idle expiry. */
+export function sessionMiddleware(config: Config, store: DatabaseSessionStore): RequestHandler {
+  return session({
+    name: SESSION_COOKIE,
+    secret: deriveKey(config, 'session-cookie').toString('hex'),
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    unset: 'destroy',
+    proxy: config.trustProxy !== false,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: IDLE_TIMEOUT_MS, path: '/' },
+  });
+}
+
+/** Ends a signed-in session that was idle too long or is older than the absolute limit. */
+export function sessionTimeouts(clock: Clock): RequestHandler {
+  return (req, _res, next) => {
+    const s = req.session;
+    if (!s?.userId) return next();
+    const now = clock.now().getTime();
+    const idle = now - (s.lastSeenAt ?? 0) > IDLE_TIMEOUT_MS;
+    const tooOld = now - (s.authenticatedAt ?? 0) > ABSOLUTE_TIMEOUT_MS;
+    if (idle || tooOld) {
+      s.regenerate((err) => {
+        if (err) return next(err);
+        req.session.flash = [{ type: 'info', text: 'Your session ended. Please sign in again.' }];
+        next();
+      });
+      return;
+    }
+    // Writing on every request would rewrite the row each time; once a minute is precise enough.
+    if (now - (s.lastSeenAt ?? 0) > MINUTE) s.lastSeenAt = now;
+    next();
+  };
+}

@@ -1,0 +1,149 @@
+import nodemailer from 'nodemailer';
+import { type DataSource, In, LessThanOrEqual } from 'typeorm';
+import type { Clock } from '../clock';
+import { MINUTE } from '../clock';
+import type { Logger } from '../logger';
+import { decryptText } from '../security/crypto';
+import { OutboxMessage } from './entities';
+
+/** Sends one message; SMTP in production, nothing at all for the local outbox. */
+export interface MailTransport {
+  readonly kind: 'smtp' | 'local';
+  send(msg: { from: string; to: string; subject: string; text: string; messageId: string }): Promise<void>;
+}
+
+/** The transport for the configuration: SMTP when SMTP_URL is set, else the local outbox. */
+export function createTransport(smtpUrl: string | undefined): MailTransport {
+  if (!smtpUrl) {
+    // Without SMTP, messages stay readable by admins on the Outbox page and go nowhere else.
+    return { kind: 'local', send: async () => undefined };
+  }
+  const transporter = nodemailer.createTransport(smtpUrl);
+  return {
+    kind: 'smtp',
+    send: async (m) => {
+      await transporter.sendMail({ from: m.from, to: m.to, subject: m.subject, text: m.text, messageId: m.messageId });
+    },
+  };
+}
+
+/** Waits between attempts: 1 min, 5 min, 30 min, 2 h, 12 h; then the message is marked failed. */
+const BACKOFF_MS = [1, 5, 30, 120, 720].map((m) => m * MINUTE);
+/** A message left "sending" this long (the process died mid-send) is tried again. */
+const STALE_SENDING_MS = 10 * MINUTE;
+
+export interface MailDeliveryDeps {
+  ds: DataSource;
+  clock: Clock;
+  logger: Logger;
+  transport: MailTransport;
+  mailKey: Buffer;
+  from: string;
+  messageIdDomain: string;
+}
+
+/**
+ * Delivers queued mail. Each message is claimed with a conditional update before it is sent, so
+ * two instances never send the same one.
+ */
+export class MailDelivery {
+  private running: Promise<number> | null = null;
+  private again = false;
+
+  constructor(private readonly deps: MailDeliveryDeps) {}
+
+  /** 'local' when there is no SMTP server and mail stays in the outbox. */
+  get transportKind(): MailTransport['kind'] {
+    return this.deps.transport.kind;
+  }
+
+  /** Starts a delivery run soon (after the current one, if any); for use right after a commit. */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    void this.deliverDue().catch((err: unknown) => this.deps.logger.error({ err }, 'mail delivery failed'));
+  }
+
+  /** Sends every message that is due; returns how many were sent. */
+  async deliverDue(batch = 50): Promise<number> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.loop(batch);
+    try {
+      return await this.running;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async loop(batch: number): Promise<number> {
+    let sent = 0;
+    do {
+      this.again = false;
+      sent += await this.deliverBatch(batch);
+    } while (this.again);
+    return sent;
+  }
+
+  private async deliverBatch(batch: number): Promise<number> {
+    const { ds, clock } = this.deps;
+    const repo = ds.getRepository(OutboxMessage);
+    const now = clock.now();
+    await repo
+      .createQueryBuilder()
+      .update()
+      .set({ status: 'pending' })
+      .where('status = :s AND nextAttemptAt <= :stale', { s: 'sending', stale: new Date(now.getTime() - STALE_SENDING_MS).toISOString() })
+      .execute();
+    const due = await repo.find({
+      where: { status: In(['pending']), nextAttemptAt: LessThanOrEqual(now) },
+      order: { nextAttemptAt: 'ASC', id: 'ASC' },
+      take: batch,
+    });
+    let sent = 0;
+    for (const msg of due) {
+      const claimed = await repo
+        .createQueryBuilder()
+        .update()
+        .set({ status: 'sending', attempts: msg.attempts + 1, nextAttemptAt: now })
+        .where('id = :id AND status = :s AND attempts = :a', { id: msg.id, s: 'pending', a: msg.attempts })
+        .execute();
+      if (claimed.affected !== 1) continue;
+      if (await this.sendOne(msg)) sent += 1;
+    }
+    return sent;
+  }
+
+  private async sendOne(msg: OutboxMessage): Promise<boolean> {
+    const { ds, clock, transport, logger } = this.deps;
+    const repo = ds.getRepository(OutboxMessage);
+    try {
+      await transport.send({
+        from: this.deps.from,
+        to: msg.toAddress,
+        subject: msg.subject,
+        text: decryptText(this.deps.mailKey, msg.bodyEncrypted),
+        messageId: `<outbox-${msg.id}@${this.deps.messageIdDomain}>`,
+      });
+      await repo.update({ id: msg.id }, { status: 'sent', sentAt: clock.now(), lastError: null });
+      logger.info({ outboxId: msg.id, kind: msg.kind, transport: transport.kind }, 'mail delivered');
+      return true;
+    } catch (err) {
+      const attempt = msg.attempts + 1;
+      const wait = BACKOFF_MS[attempt - 1];
+      const error = err instanceof Error ? err.message : String(err);
+      await repo.update(
+        { id: msg.id },
+        wait === undefined
+          ? { status: 'failed', lastError: error }
+          : { status: 'pending', lastError: error, nextAttemptAt: new Date(clock.now().getTime() + wait) },
+      );
+      logger.warn({ outboxId: msg.id, kind: msg.kind, attempt, error }, 'mail delivery attempt failed');
+      return false;
+    }
+  }
+}
