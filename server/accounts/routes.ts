@@ -3,7 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { Context } from '../context';
 import { NotFoundError } from '../errors';
 import { requireRole, requireUser } from '../http/auth';
-import { handleForm, pageParam, parseInput } from '../http/forms';
+import { handleForm, pageNumber, parseInput } from '../http/forms';
 import { actorOf, clientIp, flash, safeReturnTo } from '../http/request';
 import { ROLE_LABELS, ROLES } from './entities';
 import { changePasswordSchema, inviteSchema, loginSchema, setPasswordSchema, setupSchema, updateUserSchema } from './schema';
@@ -157,7 +157,7 @@ export function userAdminRoutes(ctx: Context): Router {
   const roleOptions = ROLES.map((value) => ({ value, label: ROLE_LABELS[value] }));
 
   r.get('/', async (req, res) => {
-    const page = parseInput(pageParam, req.query.page);
+    const page = pageNumber(req.query.page);
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
     const { users, hasMore } = await accounts.listUsers({ q, page, pageSize: PAGE_SIZE });
     res.render('admin/users', { title: 'Users', users: users.map((u) => accounts.present(u)), q, page, hasMore });

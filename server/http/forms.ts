@@ -60,6 +60,12 @@ export const email = (label = 'Email') =>
     .transform((v) => v.toLowerCase());
 
 /** A page number from a query string: 1 when absent, 400 when nonsense. */
+export function pageNumber(raw: unknown): number {
+  const parsed = pageParam.safeParse(raw);
+  if (!parsed.success) throw new ValidationError({ page: parsed.error.issues[0]?.message ?? 'page is not valid' });
+  return parsed.data;
+}
+
 export const pageParam = z.coerce
   .number({ error: 'page must be a number' })
   .int('page must be a whole number')

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Context } from '../context';
 import { NotFoundError } from '../errors';
 import { requireRole } from '../http/auth';
-import { pageParam, parseInput } from '../http/forms';
+import { pageNumber } from '../http/forms';
 import { decryptText } from '../security/crypto';
 import { OutboxMessage } from './entities';
 
@@ -15,7 +15,7 @@ export function outboxRoutes(ctx: Context): Router {
   const repo = () => ctx.ds.getRepository(OutboxMessage);
 
   r.get('/', async (req, res) => {
-    const page = parseInput(pageParam, req.query.page);
+    const page = pageNumber(req.query.page);
     const rows = await repo().find({
       select: ['id', 'kind', 'toAddress', 'subject', 'status', 'attempts', 'createdAt', 'sentAt', 'lastError'],
       order: { id: 'DESC' },
