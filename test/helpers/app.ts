@@ -9,7 +9,7 @@ import { ManualClock } from '../../server/clock';
 import { type Config, loadConfig } from '../../server/config';
 import { type Context, createContext } from '../../server/context';
 import { createDataSource, openDatabase } from '../../server/db/data-source';
-import { createLogger } from '../../server/logger';
+import { createLogger, type Logger } from '../../server/logger';
 import { createTransport } from '../../server/mail/delivery';
 import type { SmtpListener } from './smtp';
 
@@ -29,6 +29,8 @@ export interface TestAppOptions {
   app?: AppOptions;
   /** Reuse a data folder (and its SQLite file) instead of a fresh one. */
   dataDir?: string;
+  /** A logger to inspect; silent by default. */
+  logger?: Logger;
 }
 
 /**
@@ -55,7 +57,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const ds = createDataSource(config.database);
   await openDatabase(ds);
   const clock = new ManualClock('2026-03-02T09:00:00.000Z');
-  const ctx = createContext({ config, ds, clock, logger: createLogger('silent'), transport: createTransport(config.smtpUrl) });
+  const ctx = createContext({ config, ds, clock, logger: opts.logger ?? createLogger('silent'), transport: createTransport(config.smtpUrl) });
   const app = createApp(ctx, opts.app);
   return {
     app,
