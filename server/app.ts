@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { authRoutes, type AuthRateLimit, userAdminRoutes } from './accounts/routes';
+import { apiRoutes } from './api/routes';
 import { auditRoutes } from './audit/routes';
 import { MINUTE } from './clock';
 import type { Context } from './context';
@@ -16,6 +17,7 @@ import { formatDate, formatDateTime } from './http/view-helpers';
 import { redactUrl } from './logger';
 import { outboxRoutes } from './mail/routes';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths';
+import { vendorRoutes } from './vendors/routes';
 
 export interface AppOptions {
   /** Per-address limit on the sign-in, setup and password-link forms. */
@@ -81,6 +83,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   app.use(healthRoutes(ctx));
 
   const limit = options.bodyLimit ?? '200kb';
+  app.use('/api/v1', apiRoutes(ctx, limit));
   app.use(express.urlencoded({ extended: false, limit, parameterLimit: 1000 }));
   app.use(express.json({ limit }));
   app.use((_req, res, next) => {
@@ -105,6 +108,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
 
   app.use(authRoutes(ctx, options.authRateLimit ?? { windowMs: 15 * MINUTE, limit: 30 }));
   app.use(homeRoutes(ctx));
+  app.use('/vendors', vendorRoutes(ctx));
   app.use('/admin/users', userAdminRoutes(ctx));
   app.use('/admin/audit', auditRoutes(ctx));
   app.use('/admin/outbox', outboxRoutes(ctx));

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ROOT_DIR } from './paths';
+import { DEFAULT_INTERVALS, type ReassessmentIntervals } from './vendors/risk';
 
 /**
  * The portal's configuration. This module is the only reader of the environment: every setting
@@ -23,6 +24,8 @@ export const CONFIG_DOC = {
   SECRET_KEY: 'At least 32 characters; signs sessions and derives the key that encrypts stored files. Unset: generated once and kept in DATA_DIR/secret.key (mode 0600).',
   TRUST_PROXY: 'Express "trust proxy": `false`, `true`, a hop count, or a comma-separated list of proxy addresses, so client addresses and https are read from X-Forwarded-* headers.',
   LOG_LEVEL: `One of ${LOG_LEVELS.join(', ')}.`,
+  REASSESSMENT_MONTHS:
+    'Months between assessments per inherent risk tier, as `critical=6,high=12,medium=12,low=24`; a tier left out keeps its default. Vendors with access to personal information are never given more than 12.',
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_DOC;
@@ -62,6 +65,22 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  REASSESSMENT_MONTHS: z
+    .string()
+    .optional()
+    .transform((v, ctx): ReassessmentIntervals => {
+      const out: ReassessmentIntervals = { ...DEFAULT_INTERVALS };
+      if (!v) return out;
+      for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const m = /^(critical|high|medium|low)=(\d{1,2})$/.exec(part);
+        if (!m || Number(m[2]) < 1 || Number(m[2]) > 60) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not tier=months (tiers critical, high, medium, low; months 1 to 60)` });
+          return z.NEVER;
+        }
+        out[m[1] as 'critical'] = Number(m[2]);
+      }
+      return out;
+    }),
 });
 
 export interface Config {
@@ -76,6 +95,7 @@ export interface Config {
   secretKey: Buffer;
   trustProxy: boolean | number | string;
   logLevel: (typeof LOG_LEVELS)[number];
+  reassessmentIntervals: ReassessmentIntervals;
 }
 
 /** Thrown for a bad setting; its message names the variable and the reason. */
@@ -127,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: e.SECRET_KEY ? crypto.createHash('sha256').update(e.SECRET_KEY).digest() : readOrCreateSecretKey(dataDir),
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    reassessmentIntervals: e.REASSESSMENT_MONTHS,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { ApiTokenService } from './accounts/api-tokens';
 import { AccountService } from './accounts/service';
 import type { Clock } from './clock';
 import { deriveKey, type Config } from './config';
@@ -6,6 +7,8 @@ import { createTransact, type Transact } from './db/data-source';
 import { DatabaseSessionStore } from './http/session';
 import type { Logger } from './logger';
 import { MailDelivery, type MailTransport } from './mail/delivery';
+import { VendorImportService } from './vendors/import';
+import { VendorService } from './vendors/service';
 
 /** Everything the routes, jobs and command-line tools share; built once per process (or per test). */
 export interface Context {
@@ -18,6 +21,9 @@ export interface Context {
   mail: MailDelivery;
   sessions: DatabaseSessionStore;
   accounts: AccountService;
+  apiTokens: ApiTokenService;
+  vendors: VendorService;
+  vendorImports: VendorImportService;
 }
 
 /** Wires the services to a connected database. */
@@ -35,5 +41,8 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
     messageIdDomain: new URL(config.baseUrl).hostname,
   });
   const accounts = new AccountService({ ds, transact, clock, mailKey, baseUrl: config.baseUrl, mailQueued: () => mail.kick() });
-  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts };
+  const vendors = new VendorService({ ds, transact, clock, intervals: config.reassessmentIntervals });
+  const vendorImports = new VendorImportService({ ds, transact, clock, vendors });
+  const apiTokens = new ApiTokenService({ ds, transact, clock });
+  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports };
 }

@@ -35,7 +35,7 @@ export function redactUrl(url: string): string {
     .split('&')
     .map((pair) => {
       const [k] = pair.split('=', 1) as [string];
-      return /token|password|secret|key/i.test(k) ? `${k}=[redacted]` : pair;
+      return /token|password|secret|key|csrf/i.test(k) ? `${k}=[redacted]` : pair;
     })
     .join('&');
   return `${safePath}?${safeQuery}`;

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   logger.info({ database: config.database.type, applied }, applied.length ? 'migrations applied' : 'database schema is current');
 
   const ctx = createContext({ config, ds, clock: systemClock, logger, transport: createTransport(config.smtpUrl) });
+  const recomputed = await ctx.vendors.applyIntervals();
+  if (recomputed > 0) logger.info({ vendors: recomputed }, 'next reassessment dates recomputed for the configured intervals');
   const app = createApp(ctx);
   const server = app.listen(config.port);
   await new Promise<void>((resolve, reject) => {

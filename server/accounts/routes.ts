@@ -6,7 +6,7 @@ import { requireRole, requireUser } from '../http/auth';
 import { handleForm, pageNumber, parseInput } from '../http/forms';
 import { actorOf, clientIp, flash, safeReturnTo } from '../http/request';
 import { ROLE_LABELS, ROLES } from './entities';
-import { changePasswordSchema, inviteSchema, loginSchema, setPasswordSchema, setupSchema, updateUserSchema } from './schema';
+import { apiTokenSchema, changePasswordSchema, inviteSchema, loginSchema, setPasswordSchema, setupSchema, updateUserSchema } from './schema';
 import { LoginFailed, LOCKOUT_MS, MAX_FAILED_LOGINS } from './service';
 import { sha256Hex } from '../security/crypto';
 
@@ -142,6 +142,28 @@ export function authRoutes(ctx: Context, limits: AuthRateLimit): Router {
       flash(req, 'success', 'Your password has been changed. Other sessions of yours have been signed out.');
       res.redirect(303, '/account');
     });
+  });
+
+  r.get('/account/tokens', requireUser(), async (req, res) => {
+    res.render('accounts/tokens', { title: 'API tokens', tokens: await ctx.apiTokens.list(req.user!.id), created: null, values: {}, errors: {} });
+  });
+
+  r.post('/account/tokens', requireUser(), async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const tokens = await ctx.apiTokens.list(req.user!.id);
+    await handleForm(res, 'accounts/tokens', { title: 'API tokens', tokens, created: null }, body, async () => {
+      const input = parseInput(apiTokenSchema, body);
+      const { token } = await ctx.apiTokens.create(actorOf(req), input.name);
+      res.status(201).render('accounts/tokens', { title: 'API tokens', tokens: await ctx.apiTokens.list(req.user!.id), created: { name: input.name, token }, values: {}, errors: {} });
+    });
+  });
+
+  r.post('/account/tokens/:tokenId/revoke', requireUser(), async (req, res) => {
+    const raw = String(req.params.tokenId);
+    if (!/^\d{1,9}$/.test(raw)) throw new NotFoundError('No such active token.');
+    await ctx.apiTokens.revoke(actorOf(req), Number(raw));
+    flash(req, 'success', 'The token was revoked; it stops working at once.');
+    res.redirect(303, '/account/tokens');
   });
 
   return r;

@@ -36,3 +36,5 @@ export const changePasswordSchema = z
 export const inviteSchema = z.object({ name: text('Name', 200), email: email(), role });
 
 export const updateUserSchema = z.object({ name: text('Name', 200), role });
+
+export const apiTokenSchema = z.object({ name: text('Name', 100) });

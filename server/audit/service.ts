@@ -1,4 +1,5 @@
 import type { EntityManager, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Clock } from '../clock';
 import { type ActorType, AuditEntry, type Changes } from './entities';
 
@@ -41,6 +42,29 @@ export async function recordAudit(manager: EntityManager, clock: Clock, actor: A
     ip: actor.ip,
   });
   await manager.save(entry);
+}
+
+/** Appends many entries at once (a bulk import); same rules as recordAudit. */
+export async function recordAuditMany(manager: EntityManager, clock: Clock, actor: Actor, events: AuditEvent[]): Promise<void> {
+  const at = clock.now();
+  const rows = events.map((event) =>
+    manager.create(AuditEntry, {
+      at,
+      actorType: actor.type,
+      actorId: actor.id,
+      actorLabel: actor.label.slice(0, 300),
+      action: event.action,
+      entityType: event.entityType ?? null,
+      entityId: event.entityId === undefined ? null : String(event.entityId),
+      changes: event.changes && Object.keys(event.changes).length > 0 ? event.changes : null,
+      details: event.details ?? null,
+      ip: actor.ip,
+    }),
+  );
+  for (let i = 0; i < rows.length; i += 500) {
+    // The JSON columns' transformer turns objects into text; TypeORM's insert typing does not model that.
+    await manager.insert(AuditEntry, rows.slice(i, i + 500) as unknown as QueryDeepPartialEntity<AuditEntry>[]);
+  }
 }
 
 /** The fields that differ between two versions of a record, as [before, after] pairs. */

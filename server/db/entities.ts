@@ -1,6 +1,9 @@
+import { ApiToken } from '../accounts/api-token.entity';
 import { SessionRecord, User, UserToken } from '../accounts/entities';
 import { AuditEntry } from '../audit/entities';
 import { OutboxMessage } from '../mail/entities';
+import { Vendor, VendorContact, VendorImport, VendorSubprocessor } from '../vendors/entities';
+import { AppSetting } from './settings.entity';
 
 /** Every entity the DataSource knows; a feature adds its own here. */
-export const ENTITIES = [User, UserToken, SessionRecord, AuditEntry, OutboxMessage];
+export const ENTITIES = [User, UserToken, SessionRecord, ApiToken, AuditEntry, OutboxMessage, AppSetting, Vendor, VendorContact, VendorSubprocessor, VendorImport];

@@ -10,7 +10,10 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
     const body = req.body as Record<string, unknown> | undefined;
     const fromBody = body && typeof body._csrf === 'string' ? body._csrf : undefined;
     const header = req.headers['x-csrf-token'];
-    return fromBody ?? (typeof header === 'string' ? header : undefined);
+    // A multipart body is parsed only after this check (by the route's upload handler), so upload
+    // forms carry the token in their action URL instead; a forged upload is refused before any parsing.
+    const fromQuery = req.is('multipart/form-data') && typeof req.query._csrf === 'string' ? req.query._csrf : undefined;
+    return fromBody ?? (typeof header === 'string' ? header : fromQuery);
   },
   errorConfig: {
     statusCode: 403,

@@ -35,6 +35,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     } else if (e.type === 'entity.too.large') {
       status = 413;
       message = 'The request is too large.';
+    } else if ((err as Error | undefined)?.name === 'MulterError') {
+      status = e.code === 'LIMIT_FILE_SIZE' ? 413 : 400;
+      message = status === 413 ? 'The file is too large.' : `The upload was refused: ${e.message ?? 'malformed form'}.`;
     } else if (e.code === 'EBADCSRFTOKEN') {
       status = 403;
       message = e.message ?? message;

@@ -6,6 +6,10 @@ import { HttpError, ValidationError } from '../errors';
 export function fieldErrors(error: z.ZodError): Record<string, string> {
   const out: Record<string, string> = {};
   for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) out[[...issue.path, k].join('.')] ??= 'Unknown field.';
+      continue;
+    }
     const key = String(issue.path[0] ?? 'form');
     out[key] ??= issue.message;
   }
@@ -14,7 +18,8 @@ export function fieldErrors(error: z.ZodError): Record<string, string> {
 
 /** Parses a form or API body with its schema; a failure throws a 400 naming each field. */
 export function parseInput<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const parsed = schema.safeParse(body ?? {});
+  // Express leaves req.body undefined when nothing was sent; an object schema then sees {}.
+  const parsed = schema.safeParse(body === undefined && schema instanceof z.ZodObject ? {} : body);
   if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
   return parsed.data;
 }

@@ -9,6 +9,7 @@ export interface NavItem {
 /** The main navigation; each item shows only to the roles that may open it. */
 export const NAVIGATION: NavItem[] = [
   { href: '/', label: 'Dashboard', roles: 'all' },
+  { href: '/vendors', label: 'Vendors', roles: 'all' },
   { href: '/admin/users', label: 'Users', roles: ['admin'] },
   { href: '/admin/audit', label: 'Audit log', roles: ['admin', 'viewer'] },
   { href: '/admin/outbox', label: 'Outbox', roles: ['admin'] },

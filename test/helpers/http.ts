@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import type { Role } from '../../server/accounts/entities';
 import { systemActor } from '../../server/audit/service';
+import type { NewVendor } from '../../server/vendors/service';
 import type { TestApp } from './app';
 
 export type Agent = ReturnType<typeof request.agent>;
@@ -53,4 +54,20 @@ export async function makeUser(t: TestApp, role: Role, overrides: { email?: stri
 export async function signedIn(t: TestApp, role: Role) {
   const u = await makeUser(t, role);
   return { ...u, agent: await signIn(t.app, u.email, u.password) };
+}
+
+let vendorSeq = 0;
+
+/** Factory: a vendor created through the service, in scope with a high tier unless told otherwise. */
+export async function makeVendor(t: TestApp, overrides: Partial<NewVendor> = {}) {
+  vendorSeq += 1;
+  return t.ctx.vendors.create(systemActor('test'), {
+    legalName: `Vendor ${vendorSeq} ${Math.random().toString(36).slice(2, 8)}`,
+    status: 'prospect',
+    piElements: ['ssn'],
+    maResidents: 'yes',
+    recordVolume: '1k_10k',
+    accessModes: ['stores'],
+    ...overrides,
+  });
 }

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { pageSizeSchema } from '../vendors/api';
+import { listQuerySchema } from '../vendors/routes';
+import { apiCreateVendorSchema, contactSchema, patchContactSchema, patchVendorSchema, transitionSchema } from '../vendors/schema';
+import { ACCESS_MODES, MA_RESIDENTS, PI_ELEMENTS, STATUSES, TIERS, VOLUME_BANDS } from '../vendors/risk';
+
+type JsonSchema = Record<string, unknown>;
+
+/** A request-body schema from the zod schema the route validates with, so the two cannot drift. */
+function bodySchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+const json = (schema: JsonSchema) => ({ content: { 'application/json': { schema } } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const errorResponse = (description: string) => ({ description, ...json(ref('Error')) });
+const idParam = (name: string, what: string) => ({ name, in: 'path', required: true, description: `The ${what}'s id.`, schema: { type: 'integer', minimum: 1 } });
+
+const standardErrors = {
+  '400': errorResponse('Invalid input: `fields` names each field and the reason.'),
+  '401': errorResponse('Missing, invalid or revoked token.'),
+  '403': errorResponse("The token's user does not have a role that allows this."),
+};
+
+function queryParameters(): JsonSchema[] {
+  const shape = bodySchema(listQuerySchema) as { properties: Record<string, JsonSchema> };
+  const docs: Record<string, string> = {
+    q: 'Text the legal or trading name contains.',
+    status: 'Pipeline status.',
+    tier: 'Inherent risk tier in force.',
+    owner: 'Business owner user id, or "none".',
+    scope: '"in": service providers under 201 CMR 17.02; "out": the others.',
+    assessment: 'Where the vendor stands against its assessment cycle.',
+    sort: 'Sort key.',
+    dir: 'Sort direction.',
+  };
+  return [
+    ...Object.entries(shape.properties).map(([name, schema]) => ({ name, in: 'query', required: false, description: docs[name], schema })),
+    { name: 'page', in: 'query', required: false, schema: { type: 'integer', minimum: 1, default: 1 } },
+    { name: 'pageSize', in: 'query', required: false, schema: bodySchema(pageSizeSchema) },
+  ];
+}
+
+const vendorSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    legalName: { type: 'string' },
+    tradingName: { type: ['string', 'null'] },
+    website: { type: ['string', 'null'] },
+    services: { type: ['string', 'null'] },
+    businessOwnerId: { type: ['integer', 'null'] },
+    status: { type: 'string', enum: [...STATUSES] },
+    notes: { type: ['string', 'null'] },
+    piElements: { type: 'array', items: { type: 'string', enum: [...PI_ELEMENTS] } },
+    maResidents: { type: 'string', enum: [...MA_RESIDENTS] },
+    recordVolume: { type: 'string', enum: [...VOLUME_BANDS] },
+    accessModes: { type: 'array', items: { type: 'string', enum: [...ACCESS_MODES] } },
+    dataLocation: { type: ['string', 'null'] },
+    inScope: { type: 'boolean', description: 'A service provider under 201 CMR 17.02 (has access to personal information of Massachusetts residents).' },
+    computedTier: { type: 'string', enum: [...TIERS] },
+    tier: { type: 'string', enum: [...TIERS], description: 'The tier in force: a reviewer override, else the computed tier.' },
+    tierOverride: { type: ['string', 'null'], enum: [...TIERS, null] },
+    tierOverrideReason: { type: ['string', 'null'] },
+    lastAssessedOn: { type: ['string', 'null'], format: 'date' },
+    nextReassessmentOn: { type: ['string', 'null'], format: 'date' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    contacts: { type: 'array', items: ref('Contact'), description: 'On single-vendor responses.' },
+    subprocessors: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, purpose: { type: 'string' }, location: { type: ['string', 'null'] } } } },
+  },
+};
+
+/** The OpenAPI 3 description of every /api/v1 route (test/api.test.ts checks none is missing). */
+export function openApiDocument(baseUrl: string): JsonSchema {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Oversight API',
+      version: '1.0.0',
+      description: 'Vendor inventory for scripts and other systems. Authenticate with a personal API token (account page) as `Authorization: Bearer <token>`; the token acts with its user\'s role.',
+    },
+    servers: [{ url: `${baseUrl}/api/v1` }],
+    security: [{ bearer: [] }],
+    paths: {
+      '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3 document' } } } },
+      '/vendors': {
+        get: {
+          summary: 'List vendors (filtered, sorted, paginated)',
+          parameters: queryParameters(),
+          responses: {
+            '200': json({ type: 'object', properties: { data: { type: 'array', items: ref('Vendor') }, page: { type: 'integer' }, pageSize: { type: 'integer' }, total: { type: 'integer' } } }),
+            ...standardErrors,
+          },
+        },
+        post: {
+          summary: 'Create a vendor (admin, procurement)',
+          requestBody: { required: true, ...json(bodySchema(apiCreateVendorSchema)) },
+          responses: { '201': { description: 'Created', ...json(ref('Vendor')) }, ...standardErrors, '409': errorResponse('A vendor with this legal name exists.') },
+        },
+      },
+      '/vendors/{id}': {
+        parameters: [idParam('id', 'vendor')],
+        get: { summary: 'One vendor with its contacts and subprocessors', responses: { '200': json(ref('Vendor')), ...standardErrors, '404': errorResponse('No such vendor.') } },
+        patch: {
+          summary: 'Change some fields of a vendor (admin, procurement); fields not sent stay as they are',
+          requestBody: { required: true, ...json(bodySchema(patchVendorSchema)) },
+          responses: { '200': json(ref('Vendor')), ...standardErrors, '404': errorResponse('No such vendor.'), '409': errorResponse('The legal name is taken.') },
+        },
+      },
+      '/vendors/{id}/status': {
+        parameters: [idParam('id', 'vendor')],
+        post: {
+          summary: 'Move a vendor along the pipeline with a reason (admin, procurement)',
+          requestBody: { required: true, ...json(bodySchema(transitionSchema)) },
+          responses: { '200': json(ref('Vendor')), ...standardErrors, '404': errorResponse('No such vendor.'), '409': errorResponse('That move is not allowed from the current status.') },
+        },
+      },
+      '/vendors/{id}/contacts': {
+        parameters: [idParam('id', 'vendor')],
+        get: { summary: "A vendor's contacts", responses: { '200': json({ type: 'object', properties: { data: { type: 'array', items: ref('Contact') } } }), ...standardErrors, '404': errorResponse('No such vendor.') } },
+        post: {
+          summary: 'Add a contact (admin, procurement); a new security contact replaces the previous one',
+          requestBody: { required: true, ...json(bodySchema(contactSchema.strict())) },
+          responses: { '201': json(ref('Contact')), ...standardErrors, '404': errorResponse('No such vendor.') },
+        },
+      },
+      '/vendors/{id}/contacts/{contactId}': {
+        parameters: [idParam('id', 'vendor'), idParam('contactId', 'contact')],
+        patch: {
+          summary: 'Change a contact (admin, procurement)',
+          requestBody: { required: true, ...json(bodySchema(patchContactSchema)) },
+          responses: { '200': json(ref('Contact')), ...standardErrors, '404': errorResponse('No such vendor or contact.') },
+        },
+        delete: { summary: 'Remove a contact (admin, procurement)', responses: { '204': { description: 'Removed' }, ...standardErrors, '404': errorResponse('No such vendor or contact.') } },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A personal API token (starts with ovs_).' } },
+      schemas: {
+        Vendor: vendorSchema,
+        Contact: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, email: { type: 'string' }, role: { type: ['string', 'null'] }, isSecurityContact: { type: 'boolean' } } },
+        Error: {
+          type: 'object',
+          properties: {
+            error: {
+              type: 'object',
+              properties: {
+                status: { type: 'integer' },
+                message: { type: 'string' },
+                fields: { type: 'object', additionalProperties: { type: 'string' }, description: 'Field name -> reason.' },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import express, { Router } from 'express';
+import type { Context } from '../context';
+import { notFound } from '../http/errors';
+import { vendorApi } from '../vendors/api';
+import { bearerAuth } from './auth';
+import { openApiDocument } from './openapi';
+
+/** /api/v1: JSON in and out, bearer tokens only (no session cookie, hence no CSRF). */
+export function apiRoutes(ctx: Context, bodyLimit: string): Router {
+  const r = Router();
+  r.use((req, _res, next) => {
+    // Errors from here on are answered as JSON whatever the client's Accept header says.
+    req.headers.accept = 'application/json';
+    next();
+  });
+  r.use(express.json({ limit: bodyLimit }));
+  const doc = openApiDocument(ctx.config.baseUrl);
+  r.get('/openapi.json', (_req, res) => {
+    res.json(doc);
+  });
+  r.use(bearerAuth(ctx.apiTokens));
+  r.use(vendorApi(ctx));
+  r.use(notFound);
+  return r;
+}

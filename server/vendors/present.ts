@@ -1,0 +1,99 @@
+import type { User } from '../accounts/entities';
+import type { Vendor, VendorContact, VendorSubprocessor } from './entities';
+import {
+  ACCESS_MODE_LABELS,
+  assessmentState,
+  ASSESSMENT_STATE_LABELS,
+  computeTier,
+  intervalMonths,
+  PI_ELEMENT_LABELS,
+  type ReassessmentIntervals,
+  scopeStatement,
+  STATUS_LABELS,
+  TIER_LABELS,
+  VOLUME_LABELS,
+} from './risk';
+
+/** A vendor as a list row shows it. */
+export function vendorRow(v: Vendor, owners: Map<number, User>, today: string) {
+  const state = assessmentState(v, today);
+  return {
+    id: v.id,
+    legalName: v.legalName,
+    tradingName: v.tradingName,
+    status: v.status,
+    statusLabel: STATUS_LABELS[v.status],
+    tier: v.tier,
+    tierLabel: TIER_LABELS[v.tier],
+    overridden: v.tierOverride !== null,
+    inScope: v.inScope,
+    assessment: state,
+    assessmentLabel: ASSESSMENT_STATE_LABELS[state],
+    lastAssessedOn: v.lastAssessedOn,
+    nextReassessmentOn: v.nextReassessmentOn,
+    ownerName: v.businessOwnerId ? (owners.get(v.businessOwnerId)?.name ?? '') : '',
+  };
+}
+
+/** Everything the vendor page shows, with labels and the reasons behind the tier. */
+export function vendorDetail(v: Vendor, owner: User | undefined, overrideBy: User | undefined, intervals: ReassessmentIntervals, today: string) {
+  const state = assessmentState(v, today);
+  const months = intervalMonths(intervals, v.tier, v.inScope);
+  return {
+    ...vendorRow(v, owner ? new Map([[owner.id, owner]]) : new Map(), today),
+    website: v.website,
+    services: v.services,
+    notes: v.notes,
+    businessOwnerId: v.businessOwnerId,
+    piElements: v.piElements.map((e) => PI_ELEMENT_LABELS[e]),
+    maResidents: v.maResidents,
+    recordVolumeLabel: VOLUME_LABELS[v.recordVolume],
+    accessModes: v.accessModes.map((a) => ACCESS_MODE_LABELS[a]),
+    dataLocation: v.dataLocation,
+    scopeStatement: scopeStatement(v),
+    computedTier: v.computedTier,
+    computedTierLabel: TIER_LABELS[v.computedTier],
+    tierReasons: computeTier(v).reasons,
+    tierOverrideReason: v.tierOverrideReason,
+    tierOverrideBy: overrideBy?.name ?? null,
+    tierOverrideAt: v.tierOverrideAt,
+    intervalMonths: months,
+    assessment: state,
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+  };
+}
+
+/** The API's representation of a vendor. */
+export function vendorJson(v: Vendor, contacts?: VendorContact[], subprocessors?: VendorSubprocessor[]) {
+  return {
+    id: v.id,
+    legalName: v.legalName,
+    tradingName: v.tradingName,
+    website: v.website,
+    services: v.services,
+    businessOwnerId: v.businessOwnerId,
+    status: v.status,
+    notes: v.notes,
+    piElements: v.piElements,
+    maResidents: v.maResidents,
+    recordVolume: v.recordVolume,
+    accessModes: v.accessModes,
+    dataLocation: v.dataLocation,
+    inScope: v.inScope,
+    computedTier: v.computedTier,
+    tier: v.tier,
+    tierOverride: v.tierOverride,
+    tierOverrideReason: v.tierOverrideReason,
+    lastAssessedOn: v.lastAssessedOn,
+    nextReassessmentOn: v.nextReassessmentOn,
+    createdAt: v.createdAt.toISOString(),
+    updatedAt: v.updatedAt.toISOString(),
+    ...(contacts ? { contacts: contacts.map(contactJson) } : {}),
+    ...(subprocessors ? { subprocessors: subprocessors.map((s) => ({ id: s.id, name: s.name, purpose: s.purpose, location: s.location })) } : {}),
+  };
+}
+
+export function contactJson(c: VendorContact) {
+  return { id: c.id, name: c.name, email: c.email, role: c.role, isSecurityContact: c.isSecurityContact };
+}

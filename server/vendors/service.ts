@@ -1,0 +1,512 @@
+import { type DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
+import { User } from '../accounts/entities';
+import { AuditEntry } from '../audit/entities';
+import { type Actor, diffFields, escapeLike, LIKE_ESCAPE, recordAudit } from '../audit/service';
+import type { Clock } from '../clock';
+import type { Transact } from '../db/data-source';
+import { AppSetting } from '../db/settings.entity';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { Vendor, VendorContact, VendorSubprocessor } from './entities';
+import {
+  type AssessmentState,
+  computeTier,
+  type DataProfile,
+  DUE_SOON_DAYS,
+  intervalMonths,
+  isInScope,
+  nextReassessment,
+  type ReassessmentIntervals,
+  STATUS_LABELS,
+  type Tier,
+  TRANSITIONS,
+  type VendorStatus,
+} from './risk';
+import type { VendorInput } from './schema';
+
+export interface VendorServiceDeps {
+  ds: DataSource;
+  transact: Transact;
+  clock: Clock;
+  intervals: ReassessmentIntervals;
+}
+
+/** The legal name folded for the case-insensitive uniqueness check. */
+export function nameKey(name: string): string {
+  return name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** The fields of a vendor a user edits (record and data profile); the rest is derived. */
+export const EDITABLE_FIELDS = [
+  'legalName',
+  'tradingName',
+  'website',
+  'services',
+  'businessOwnerId',
+  'notes',
+  'piElements',
+  'maResidents',
+  'recordVolume',
+  'accessModes',
+  'dataLocation',
+  'lastAssessedOn',
+] as const;
+
+export type VendorSort = 'name' | 'tier' | 'status' | 'next' | 'updated';
+
+export interface VendorFilter {
+  q?: string;
+  status?: VendorStatus;
+  tier?: Tier;
+  ownerId?: number | 'none';
+  scope?: 'in' | 'out';
+  assessment?: AssessmentState;
+  sort?: VendorSort;
+  dir?: 'asc' | 'desc';
+}
+
+export type NewVendor = VendorInput & { status: VendorStatus };
+
+/** Scope, tier and next reassessment date, derived from the profile, any override and the last assessment. */
+export function deriveRisk(
+  intervals: ReassessmentIntervals,
+  v: DataProfile & { tierOverride: Tier | null; lastAssessedOn: string | null },
+): Pick<Vendor, 'inScope' | 'computedTier' | 'tier' | 'nextReassessmentOn'> {
+  const inScope = isInScope(v);
+  const computedTier = computeTier(v).tier;
+  const tier = v.tierOverride ?? computedTier;
+  return { inScope, computedTier, tier, nextReassessmentOn: nextReassessment(v.lastAssessedOn, intervalMonths(intervals, tier, inScope)) };
+}
+
+/** Vendors: the inventory, the pipeline, the data profile and its risk tier, contacts and subprocessors. */
+export class VendorService {
+  constructor(private readonly d: VendorServiceDeps) {}
+
+  private get repo() {
+    return this.d.ds.getRepository(Vendor);
+  }
+
+  /** Today's date (UTC) as YYYY-MM-DD. */
+  today(): string {
+    return this.d.clock.now().toISOString().slice(0, 10);
+  }
+
+  async get(id: number): Promise<Vendor> {
+    const v = Number.isSafeInteger(id) ? await this.repo.findOne({ where: { id } }) : null;
+    if (!v) throw new NotFoundError('No such vendor.');
+    return v;
+  }
+
+  async contacts(vendorId: number): Promise<VendorContact[]> {
+    return this.d.ds.getRepository(VendorContact).find({ where: { vendorId }, order: { isSecurityContact: 'DESC', name: 'ASC' } });
+  }
+
+  async subprocessors(vendorId: number): Promise<VendorSubprocessor[]> {
+    return this.d.ds.getRepository(VendorSubprocessor).find({ where: { vendorId }, order: { name: 'ASC' } });
+  }
+
+  /** The vendor's history from the audit log, newest first. */
+  async timeline(vendorId: number, limit = 50): Promise<AuditEntry[]> {
+    return this.d.ds.getRepository(AuditEntry).find({
+      where: { entityType: 'vendor', entityId: String(vendorId) },
+      order: { at: 'DESC', id: 'DESC' },
+      take: limit,
+    });
+  }
+
+  private async checkOwner(m: EntityManager, ownerId: number | null | undefined): Promise<void> {
+    if (ownerId === null || ownerId === undefined) return;
+    const owner = await m.findOne(User, { where: { id: ownerId } });
+    if (!owner || !owner.active) throw new ValidationError({ businessOwnerId: 'Business owner must be an active user.' });
+  }
+
+  private checkAssessedDate(date: string | null | undefined): void {
+    if (date && date > this.today()) throw new ValidationError({ lastAssessedOn: 'Last assessed on cannot be in the future.' });
+  }
+
+  private async checkNameFree(m: EntityManager, key: string, exceptId?: number): Promise<void> {
+    const other = await m.findOne(Vendor, { where: { legalNameKey: key }, select: ['id', 'legalName'] });
+    if (other && other.id !== exceptId) {
+      const message = `A vendor named "${other.legalName}" already exists.`;
+      throw new ConflictError(message, { legalName: message });
+    }
+  }
+
+  /** Creates a vendor (and any contacts given) with its derived tier; audited. */
+  async create(actor: Actor, input: NewVendor, contacts: ContactInput[] = []): Promise<Vendor> {
+    this.checkAssessedDate(input.lastAssessedOn);
+    checkOneSecurityContact(contacts);
+    return this.d.transact(async (m) => {
+      const key = nameKey(input.legalName);
+      await this.checkNameFree(m, key);
+      await this.checkOwner(m, input.businessOwnerId);
+      const now = this.d.clock.now();
+      const record = this.newRecord(input, actor.id, now);
+      const vendor = await m.save(m.create(Vendor, record));
+      for (const c of contacts) await m.insert(VendorContact, { ...contactRecord(c), vendorId: vendor.id, createdAt: now, updatedAt: now });
+      await recordAudit(m, this.d.clock, actor, {
+        action: 'vendor.created',
+        entityType: 'vendor',
+        entityId: vendor.id,
+        details: { legalName: vendor.legalName, status: vendor.status, tier: vendor.tier, inScope: vendor.inScope, contacts: contacts.length },
+      });
+      return vendor;
+    });
+  }
+
+  /** The full row for a new vendor, with its derived fields; shared by create and CSV import. */
+  newRecord(input: NewVendor, createdById: number | null, now: Date): Omit<Vendor, 'id'> {
+    const lastAssessedOn = input.lastAssessedOn ?? null;
+    return {
+      legalName: input.legalName,
+      legalNameKey: nameKey(input.legalName),
+      tradingName: input.tradingName ?? null,
+      website: input.website ?? null,
+      services: input.services ?? null,
+      businessOwnerId: input.businessOwnerId ?? null,
+      status: input.status,
+      notes: input.notes ?? null,
+      piElements: input.piElements,
+      maResidents: input.maResidents,
+      recordVolume: input.recordVolume,
+      accessModes: input.accessModes,
+      dataLocation: input.dataLocation ?? null,
+      tierOverride: null,
+      tierOverrideReason: null,
+      tierOverrideById: null,
+      tierOverrideAt: null,
+      lastAssessedOn,
+      ...deriveRisk(this.d.intervals, { ...input, tierOverride: null, lastAssessedOn }),
+      createdById,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  /**
+   * Applies changed fields (record and profile). Only fields present in `changes` are touched; the
+   * merged record must still satisfy the profile rules. Audited with before and after.
+   */
+  async update(actor: Actor, id: number, changes: Partial<VendorInput>): Promise<Vendor> {
+    this.checkAssessedDate(changes.lastAssessedOn);
+    return this.d.transact(async (m) => {
+      const v = await m.findOne(Vendor, { where: { id } });
+      if (!v) throw new NotFoundError('No such vendor.');
+      const merged = { ...v, ...changes } as Vendor;
+      if (merged.piElements.length > 0 && merged.recordVolume === 'none') {
+        throw new ValidationError({ recordVolume: 'Choose the approximate number of records the vendor can reach.' });
+      }
+      if (merged.piElements.length > 0 && merged.accessModes.length === 0) {
+        throw new ValidationError({ accessModes: 'Choose how the vendor handles the personal information.' });
+      }
+      if (changes.legalName !== undefined) {
+        merged.legalNameKey = nameKey(changes.legalName);
+        await this.checkNameFree(m, merged.legalNameKey, v.id);
+      }
+      if (changes.businessOwnerId !== undefined && changes.businessOwnerId !== v.businessOwnerId) await this.checkOwner(m, changes.businessOwnerId);
+      Object.assign(merged, deriveRisk(this.d.intervals, merged));
+      const audited = [...EDITABLE_FIELDS, 'inScope', 'computedTier', 'tier', 'nextReassessmentOn'] as const;
+      const diff = diffFields(v, merged, audited);
+      for (const f of ['piElements', 'accessModes'] as const) {
+        if (v[f].join(',') !== merged[f].join(',')) diff[f] = [v[f], merged[f]];
+        else delete diff[f];
+      }
+      if (Object.keys(diff).length === 0) return v;
+      merged.updatedAt = this.d.clock.now();
+      await m.save(Vendor, merged);
+      await recordAudit(m, this.d.clock, actor, { action: 'vendor.updated', entityType: 'vendor', entityId: v.id, changes: diff });
+      return merged;
+    });
+  }
+
+  /** The statuses a vendor may move to next. */
+  nextStatuses(v: Vendor): VendorStatus[] {
+    return TRANSITIONS[v.status];
+  }
+
+  /** Moves a vendor along the pipeline; only the allowed moves, each with a reason; audited. */
+  async transition(actor: Actor, id: number, to: VendorStatus, reason: string): Promise<Vendor> {
+    return this.d.transact(async (m) => {
+      const v = await m.findOne(Vendor, { where: { id } });
+      if (!v) throw new NotFoundError('No such vendor.');
+      if (!TRANSITIONS[v.status].includes(to)) {
+        const allowed = TRANSITIONS[v.status].map((s) => STATUS_LABELS[s]).join(' or ');
+        const message = `A vendor cannot move from ${STATUS_LABELS[v.status]} to ${STATUS_LABELS[to]}; from ${STATUS_LABELS[v.status]} it can move to ${allowed}.`;
+        throw new ConflictError(message, { to: message });
+      }
+      const now = this.d.clock.now();
+      await m.update(Vendor, { id }, { status: to, updatedAt: now });
+      await recordAudit(m, this.d.clock, actor, {
+        action: 'vendor.status_changed',
+        entityType: 'vendor',
+        entityId: id,
+        changes: { status: [v.status, to] },
+        details: { reason },
+      });
+      return { ...v, status: to, updatedAt: now };
+    });
+  }
+
+  /** Sets (or, with tier null, removes) a reviewer's override of the computed tier; audited with the justification. */
+  async overrideTier(actor: Actor, id: number, tier: Tier | null, reason: string): Promise<Vendor> {
+    return this.d.transact(async (m) => {
+      const v = await m.findOne(Vendor, { where: { id } });
+      if (!v) throw new NotFoundError('No such vendor.');
+      if (tier === null && v.tierOverride === null) throw new ConflictError('This vendor has no tier override to remove.');
+      const now = this.d.clock.now();
+      const next: Vendor = {
+        ...v,
+        tierOverride: tier,
+        tierOverrideReason: tier === null ? null : reason,
+        tierOverrideById: tier === null ? null : actor.id,
+        tierOverrideAt: tier === null ? null : now,
+        updatedAt: now,
+      };
+      Object.assign(next, deriveRisk(this.d.intervals, next));
+      await m.save(Vendor, next);
+      await recordAudit(m, this.d.clock, actor, {
+        action: tier === null ? 'vendor.tier_override_removed' : 'vendor.tier_overridden',
+        entityType: 'vendor',
+        entityId: id,
+        changes: diffFields(v, next, ['tierOverride', 'tier', 'nextReassessmentOn']),
+        details: { reason, computedTier: v.computedTier },
+      });
+      return next;
+    });
+  }
+
+  /** Adds a contact; marking it the security contact unmarks the previous one. */
+  async addContact(actor: Actor, vendorId: number, input: ContactInput): Promise<VendorContact> {
+    return this.d.transact(async (m) => {
+      await this.lockVendor(m, vendorId);
+      if (input.isSecurityContact) await m.update(VendorContact, { vendorId, isSecurityContact: true }, { isSecurityContact: false });
+      const now = this.d.clock.now();
+      const contact = await m.save(m.create(VendorContact, { ...contactRecord(input), vendorId, createdAt: now, updatedAt: now }));
+      await recordAudit(m, this.d.clock, actor, {
+        action: 'vendor.contact_added',
+        entityType: 'vendor',
+        entityId: vendorId,
+        details: { contactId: contact.id, name: contact.name, email: contact.email, securityContact: contact.isSecurityContact },
+      });
+      await this.touch(m, vendorId);
+      return contact;
+    });
+  }
+
+  async updateContact(actor: Actor, vendorId: number, contactId: number, changes: Partial<ContactInput>): Promise<VendorContact> {
+    return this.d.transact(async (m) => {
+      await this.lockVendor(m, vendorId);
+      const c = await m.findOne(VendorContact, { where: { id: contactId, vendorId } });
+      if (!c) throw new NotFoundError('No such contact for this vendor.');
+      const next = { ...c, ...contactRecord({ ...c, ...changes }), updatedAt: this.d.clock.now() };
+      if (next.isSecurityContact && !c.isSecurityContact) {
+        await m.update(VendorContact, { vendorId, isSecurityContact: true }, { isSecurityContact: false });
+      }
+      const diff = diffFields(c, next, ['name', 'email', 'role', 'isSecurityContact']);
+      if (Object.keys(diff).length === 0) return c;
+      await m.save(VendorContact, next);
+      await recordAudit(m, this.d.clock, actor, {
+        action: 'vendor.contact_updated',
+        entityType: 'vendor',
+        entityId: vendorId,
+        changes: diff,
+        details: { contactId: c.id },
+      });
+      await this.touch(m, vendorId);
+      return next;
+    });
+  }
+
+  async removeContact(actor: Actor, vendorId: number, contactId: number): Promise<void> {
+    await this.d.transact(async (m) => {
+      await this.lockVendor(m, vendorId);
+      const c = await m.findOne(VendorContact, { where: { id: contactId, vendorId } });
+      if (!c) throw new NotFoundError('No such contact for this vendor.');
+      await m.delete(VendorContact, { id: c.id });
+      await recordAudit(m, this.d.clock, actor, {
+        action: 'vendor.contact_removed',
+        entityType: 'vendor',
+        entityId: vendorId,
+        details: { contactId: c.id, name: c.name, email: c.email, securityContact: c.isSecurityContact },
+      });
+      await this.touch(m, vendorId);
+    });
+  }
+
+  async addSubprocessor(actor: Actor, vendorId: number, input: { name: string; purpose: string; location?: string | null }): Promise<VendorSubprocessor> {
+    return this.d.transact(async (m) => {
+      await this.lockVendor(m, vendorId);
+      const sp = await m.save(m.create(VendorSubprocessor, { vendorId, name: input.name, purpose: input.purpose, location: input.location ?? null, createdAt: this.d.clock.now() }));
+      await recordAudit(m, this.d.clock, actor, {
+        action: 'vendor.subprocessor_added',
+        entityType: 'vendor',
+        entityId: vendorId,
+        details: { subprocessorId: sp.id, name: sp.name, purpose: sp.purpose },
+      });
+      await this.touch(m, vendorId);
+      return sp;
+    });
+  }
+
+  async removeSubprocessor(actor: Actor, vendorId: number, subprocessorId: number): Promise<void> {
+    await this.d.transact(async (m) => {
+      await this.lockVendor(m, vendorId);
+      const sp = await m.findOne(VendorSubprocessor, { where: { id: subprocessorId, vendorId } });
+      if (!sp) throw new NotFoundError('No such subprocessor for this vendor.');
+      await m.delete(VendorSubprocessor, { id: sp.id });
+      await recordAudit(m, this.d.clock, actor, {
+        action: 'vendor.subprocessor_removed',
+        entityType: 'vendor',
+        entityId: vendorId,
+        details: { subprocessorId: sp.id, name: sp.name },
+      });
+      await this.touch(m, vendorId);
+    });
+  }
+
+  private async lockVendor(m: EntityManager, vendorId: number): Promise<void> {
+    const exists = await m.count(Vendor, { where: { id: vendorId } });
+    if (!exists) throw new NotFoundError('No such vendor.');
+  }
+
+  private async touch(m: EntityManager, vendorId: number): Promise<void> {
+    await m.update(Vendor, { id: vendorId }, { updatedAt: this.d.clock.now() });
+  }
+
+  /** Applies the list filters to a query over vendors aliased `v`. */
+  applyFilter(qb: SelectQueryBuilder<Vendor>, f: VendorFilter): SelectQueryBuilder<Vendor> {
+    if (f.q) {
+      const like = `%${escapeLike(f.q.toLowerCase())}%`;
+      qb.andWhere(`(v.legalNameKey LIKE :q ${LIKE_ESCAPE} OR LOWER(v.tradingName) LIKE :q ${LIKE_ESCAPE})`, { q: like });
+    }
+    if (f.status) qb.andWhere('v.status = :status', { status: f.status });
+    if (f.tier) qb.andWhere('v.tier = :tier', { tier: f.tier });
+    if (f.ownerId === 'none') qb.andWhere('v.businessOwnerId IS NULL');
+    else if (f.ownerId !== undefined) qb.andWhere('v.businessOwnerId = :owner', { owner: f.ownerId });
+    if (f.scope) qb.andWhere('v.inScope = :inScope', { inScope: f.scope === 'in' });
+    if (f.assessment) {
+      const today = this.today();
+      const soon = new Date(Date.parse(`${today}T00:00:00Z`) + DUE_SOON_DAYS * 86_400_000).toISOString().slice(0, 10);
+      const notRequired = "(v.inScope = :f AND v.tier = 'none')";
+      const p = { today, soon, f: false };
+      switch (f.assessment) {
+        case 'overdue':
+          qb.andWhere('v.lastAssessedOn IS NOT NULL AND v.nextReassessmentOn < :today', p);
+          break;
+        case 'due_soon':
+          qb.andWhere('v.nextReassessmentOn >= :today AND v.nextReassessmentOn <= :soon', p);
+          break;
+        case 'current':
+          qb.andWhere('v.nextReassessmentOn > :soon', p);
+          break;
+        case 'never':
+          qb.andWhere(`v.lastAssessedOn IS NULL AND NOT ${notRequired}`, p);
+          break;
+        case 'not_required':
+          qb.andWhere(`(${notRequired} OR (v.lastAssessedOn IS NOT NULL AND v.nextReassessmentOn IS NULL))`, p);
+          break;
+      }
+    }
+    return qb;
+  }
+
+  /** One page of the filtered, sorted list and the total count. */
+  async list(f: VendorFilter, page: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number }> {
+    const base = () => this.applyFilter(this.repo.createQueryBuilder('v'), f);
+    const dir = f.dir === 'desc' ? 'DESC' : 'ASC';
+    const qb = base();
+    switch (f.sort ?? 'name') {
+      case 'tier':
+        qb.addSelect("CASE v.tier WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END", 'tier_rank').orderBy('tier_rank', dir);
+        break;
+      case 'status':
+        qb.addSelect(
+          "CASE v.status WHEN 'prospect' THEN 0 WHEN 'onboarding' THEN 1 WHEN 'active' THEN 2 WHEN 'offboarding' THEN 3 ELSE 4 END",
+          'status_rank',
+        ).orderBy('status_rank', dir);
+        break;
+      case 'next':
+        // Vendors without a date go last either way.
+        qb.addSelect('CASE WHEN v.nextReassessmentOn IS NULL THEN 1 ELSE 0 END', 'no_date').orderBy('no_date', 'ASC').addOrderBy('v.nextReassessmentOn', dir);
+        break;
+      case 'updated':
+        qb.orderBy('v.updatedAt', dir);
+        break;
+      default:
+        qb.orderBy('v.legalNameKey', dir);
+    }
+    qb.addOrderBy('v.id', 'ASC');
+    const [vendors, total] = await Promise.all([qb.offset((page - 1) * pageSize).limit(pageSize).getMany(), base().getCount()]);
+    return { vendors, total };
+  }
+
+  /** Users by id, for showing owners beside a page of vendors in one query. */
+  async usersById(ids: (number | null)[]): Promise<Map<number, User>> {
+    const wanted = [...new Set(ids.filter((i): i is number => i !== null))];
+    if (wanted.length === 0) return new Map();
+    const users = await this.d.ds.getRepository(User).find({ where: { id: In(wanted) }, select: ['id', 'name', 'email', 'active'] });
+    return new Map(users.map((u) => [u.id, u]));
+  }
+
+  /** Security contacts of several vendors in one query. */
+  async securityContacts(vendorIds: number[]): Promise<Map<number, VendorContact>> {
+    if (vendorIds.length === 0) return new Map();
+    const rows = await this.d.ds.getRepository(VendorContact).find({ where: { vendorId: In(vendorIds), isSecurityContact: true } });
+    return new Map(rows.map((c) => [c.vendorId, c]));
+  }
+
+  /** Active users who can own a vendor relationship, for the owner menu. */
+  async ownerOptions(): Promise<{ id: number; name: string }[]> {
+    return this.d.ds.getRepository(User).find({ where: { active: true }, select: ['id', 'name'], order: { name: 'ASC' } });
+  }
+
+  /**
+   * Recomputes every vendor's next reassessment date when the configured intervals differ from
+   * those the stored dates were computed with (REASSESSMENT_MONTHS changed). Cheap when unchanged.
+   */
+  async applyIntervals(): Promise<number> {
+    const wanted = JSON.stringify(this.d.intervals);
+    return this.d.transact(async (m) => {
+      const current = await m.findOne(AppSetting, { where: { key: 'reassessment_intervals' } });
+      if (current?.value === wanted) return 0;
+      let changed = 0;
+      let lastId = 0;
+      for (;;) {
+        const batch = await m
+          .createQueryBuilder(Vendor, 'v')
+          .select(['v.id', 'v.tier', 'v.inScope', 'v.lastAssessedOn', 'v.nextReassessmentOn'])
+          .where('v.id > :lastId', { lastId })
+          .orderBy('v.id', 'ASC')
+          .limit(1000)
+          .getMany();
+        if (batch.length === 0) break;
+        for (const v of batch) {
+          const next = nextReassessment(v.lastAssessedOn, intervalMonths(this.d.intervals, v.tier, v.inScope));
+          if (next !== v.nextReassessmentOn) {
+            await m.update(Vendor, { id: v.id }, { nextReassessmentOn: next });
+            changed += 1;
+          }
+        }
+        lastId = batch[batch.length - 1]!.id;
+      }
+      await m.save(AppSetting, { key: 'reassessment_intervals', value: wanted, updatedAt: this.d.clock.now() });
+      return changed;
+    });
+  }
+}
+
+export interface ContactInput {
+  name: string;
+  email: string;
+  role?: string | null;
+  isSecurityContact: boolean;
+}
+
+function contactRecord(c: ContactInput): Pick<VendorContact, 'name' | 'email' | 'role' | 'isSecurityContact'> {
+  return { name: c.name, email: c.email.toLowerCase(), role: c.role ?? null, isSecurityContact: c.isSecurityContact };
+}
+
+function checkOneSecurityContact(contacts: ContactInput[]): void {
+  if (contacts.filter((c) => c.isSecurityContact).length > 1) {
+    throw new ValidationError({ contacts: 'Only one contact can be the security contact.' });
+  }
+}
