@@ -8,11 +8,13 @@ import { createDataSource, openDatabase } from './db/data-source';
 import { HttpError } from './errors';
 import { createLogger } from './logger';
 import { createTransport } from './mail/delivery';
+import { seedDemo } from './demo';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
 Commands:
   migrate                                   apply pending database migrations
+  demo                                      add the demo vendor portfolio (safe to run again)
   create-user --email E --name N --role R   create a user and print a one-time link to set the password
                                             (roles: ${ROLES.join(', ')})
 `;
@@ -38,6 +40,11 @@ async function cli(argv: string[]): Promise<number> {
       return 0;
     }
     const ctx = createContext({ config, ds, clock: systemClock, logger, transport: createTransport(config.smtpUrl) });
+    if (command === 'demo') {
+      const { created, skipped } = await seedDemo(ctx);
+      out(`Demo data: ${created} vendors added${skipped ? `, ${skipped} already present` : ''}.`);
+      return 0;
+    }
     if (command === 'create-user') {
       const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } } });
       const missing = (['email', 'name', 'role'] as const).filter((k) => !values[k]);

@@ -39,7 +39,7 @@ describe('inherent risk rules', () => {
       assert.ok(result.reasons.length > 0);
     }
     assert.deepEqual(computeTier(profile({ piElements: ['ssn'], recordVolume: 'over_1m', accessModes: ['stores'] })).reasons, [
-      'Stores or processes social security numbers.',
+      'Stores or processes Social Security numbers.',
       'Volume: more than 1 million records.',
     ]);
   });

@@ -42,7 +42,7 @@ describe('vendors', () => {
     assert.equal(page.status, 200);
     assert.match(page.text, /A service provider under 201 CMR 17\.02: it has access to personal information \(social security numbers, financial account or payment card numbers\)/);
     assert.match(page.text, /<span class="tier tier-high">High<\/span>/);
-    assert.match(page.text, /Stores or processes social security numbers, financial account or payment card numbers\./);
+    assert.match(page.text, /Stores or processes Social Security numbers, financial account or payment card numbers\./);
     assert.match(page.text, /every 12 months/);
     assert.match(page.text, /Never assessed/);
     const v = await t.ctx.ds.getRepository(Vendor).findOneByOrFail({ legalNameKey: 'acme payroll services llc' });

@@ -14,6 +14,14 @@ export const PI_ELEMENT_LABELS: Record<PiElement, string> = {
   biometric: 'Biometric data',
 };
 
+/** The same elements as they read inside a sentence. */
+export const PI_ELEMENT_PHRASES: Record<PiElement, string> = {
+  ssn: 'Social Security numbers',
+  driversLicense: "driver's licence or state ID numbers",
+  financialAccount: 'financial account or payment card numbers',
+  biometric: 'biometric data',
+};
+
 export const ACCESS_MODES = ['stores', 'processes', 'transmits', 'views', 'paper'] as const;
 export type AccessMode = (typeof ACCESS_MODES)[number];
 
@@ -73,7 +81,7 @@ export function scopeStatement(p: DataProfile): string {
   if (p.maResidents === 'no') {
     return 'Not in scope of 201 CMR 17.00: the personal information it can reach concerns no Massachusetts residents.';
   }
-  const what = p.piElements.map((e) => PI_ELEMENT_LABELS[e].toLowerCase()).join(', ');
+  const what = p.piElements.map((e) => PI_ELEMENT_PHRASES[e]).join(', ');
   const unsure = p.maResidents === 'unknown' ? ' (treated as concerning Massachusetts residents until known otherwise)' : '';
   return `A service provider under 201 CMR 17.02: it has access to personal information (${what})${unsure}, so it must be overseen under 201 CMR 17.03(2)(f).`;
 }
@@ -96,7 +104,7 @@ export function computeTier(p: DataProfile): TierResult {
   const sensitive = p.piElements.filter((e) => HIGHLY_SENSITIVE.includes(e));
   const holds = p.accessModes.includes('stores') || p.accessModes.includes('processes');
   const large = LARGE_VOLUME.includes(p.recordVolume);
-  const sensitiveText = sensitive.map((e) => PI_ELEMENT_LABELS[e].toLowerCase()).join(', ');
+  const sensitiveText = sensitive.map((e) => PI_ELEMENT_PHRASES[e]).join(', ');
   const volumeText = `${VOLUME_LABELS[p.recordVolume].toLowerCase()} records`;
   if (holds && sensitive.length > 0 && large) {
     return { tier: 'critical', reasons: [`Stores or processes ${sensitiveText}.`, `Volume: ${volumeText}.`] };
