@@ -40,7 +40,7 @@ describe('vendors', () => {
     assert.equal(res.status, 303, res.text.slice(0, 500));
     const page = await u.viewer.agent.get(res.headers.location!);
     assert.equal(page.status, 200);
-    assert.match(page.text, /A service provider under 201 CMR 17\.02: it has access to personal information \(social security numbers, financial account or payment card numbers\)/);
+    assert.match(page.text, /A service provider under 201 CMR 17\.02: it has access to personal information \(Social Security numbers, financial account or payment card numbers\)/);
     assert.match(page.text, /<span class="tier tier-high">High<\/span>/);
     assert.match(page.text, /Stores or processes Social Security numbers, financial account or payment card numbers\./);
     assert.match(page.text, /every 12 months/);
