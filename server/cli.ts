@@ -39,7 +39,7 @@ async function cli(argv: string[]): Promise<number> {
       out(applied.length ? `Applied: ${applied.join(', ')}` : 'The database schema is current.');
       return 0;
     }
-    const ctx = createContext({ config, ds, clock: systemClock, logger, transport: createTransport(config.smtpUrl) });
+    const ctx = createContext({ config, ds, clock: systemClock, logger, transport: createTransport(config.smtpUrl, config.dataDir) });
     if (command === 'demo') {
       const { created, skipped } = await seedDemo(ctx);
       out(`Demo data: ${created} vendors added${skipped ? `, ${skipped} already present` : ''}.`);

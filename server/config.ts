@@ -24,6 +24,9 @@ export const CONFIG_DOC = {
   SECRET_KEY: 'At least 32 characters; signs sessions and derives the key that encrypts stored files. Unset: generated once and kept in DATA_DIR/secret.key (mode 0600).',
   TRUST_PROXY: 'Express "trust proxy": `false`, `true`, a hop count, or a comma-separated list of proxy addresses, so client addresses and https are read from X-Forwarded-* headers.',
   LOG_LEVEL: `One of ${LOG_LEVELS.join(', ')}.`,
+  ORGANIZATION_NAME: 'Your organization\'s name, shown to vendors in the portal and in emails ("Acme Corp asks you to answer…").',
+  EVIDENCE_MAX_FILE_MB: 'Largest evidence file a vendor may upload, in megabytes.',
+  EVIDENCE_MAX_FILES: 'Most evidence files one questionnaire may hold.',
   REASSESSMENT_MONTHS:
     'Months between assessments per inherent risk tier, as `critical=6,high=12,medium=12,low=24`; a tier left out keeps its default. Vendors with access to personal information are never given more than 12.',
 } as const;
@@ -65,6 +68,9 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  ORGANIZATION_NAME: z.string().trim().min(1).max(200, 'must be at most 200 characters').default('Our organization'),
+  EVIDENCE_MAX_FILE_MB: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be from 1 to 500').max(500, 'must be from 1 to 500').default(25),
+  EVIDENCE_MAX_FILES: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000').default(20),
   REASSESSMENT_MONTHS: z
     .string()
     .optional()
@@ -96,6 +102,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   logLevel: (typeof LOG_LEVELS)[number];
   reassessmentIntervals: ReassessmentIntervals;
+  organizationName: string;
+  evidence: { maxFileBytes: number; maxFiles: number };
 }
 
 /** Thrown for a bad setting; its message names the variable and the reason. */
@@ -148,6 +156,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     reassessmentIntervals: e.REASSESSMENT_MONTHS,
+    organizationName: e.ORGANIZATION_NAME,
+    evidence: { maxFileBytes: e.EVIDENCE_MAX_FILE_MB * 1024 * 1024, maxFiles: e.EVIDENCE_MAX_FILES },
   };
 }
 

@@ -40,7 +40,7 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
     from: config.mailFrom,
     messageIdDomain: new URL(config.baseUrl).hostname,
   });
-  const accounts = new AccountService({ ds, transact, clock, mailKey, baseUrl: config.baseUrl, mailQueued: () => mail.kick() });
+  const accounts = new AccountService({ ds, transact, clock, mailKey, baseUrl: config.baseUrl, mailQueued: () => mail.kick(), organizationName: config.organizationName });
   const vendors = new VendorService({ ds, transact, clock, intervals: config.reassessmentIntervals });
   const vendorImports = new VendorImportService({ ds, transact, clock, vendors });
   const apiTokens = new ApiTokenService({ ds, transact, clock });

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const applied = await openDatabase(ds);
   logger.info({ database: config.database.type, applied }, applied.length ? 'migrations applied' : 'database schema is current');
 
-  const ctx = createContext({ config, ds, clock: systemClock, logger, transport: createTransport(config.smtpUrl) });
+  const ctx = createContext({ config, ds, clock: systemClock, logger, transport: createTransport(config.smtpUrl, config.dataDir) });
   const recomputed = await ctx.vendors.applyIntervals();
   if (recomputed > 0) logger.info({ vendors: recomputed }, 'next reassessment dates recomputed for the configured intervals');
   const app = createApp(ctx);

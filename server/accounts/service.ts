@@ -25,6 +25,7 @@ export interface AccountServiceDeps {
   baseUrl: string;
   /** Called after a commit that queued mail. */
   mailQueued: () => void;
+  organizationName: string;
 }
 
 /** Why a login failed; shown to nobody (the page says the same thing for every reason). */
@@ -235,14 +236,16 @@ export class AccountService {
       const link = `${this.d.baseUrl}/set-password/${token}`;
       const expiresAt = new Date(this.d.clock.now().getTime() + INVITE_TTL_MS);
       if (opts.sendEmail) {
-        await enqueueMail(m, this.d.clock, this.d.mailKey, userInviteEmail({
+        const mail = await userInviteEmail({
           to: email,
           name: user.name,
           invitedBy: actor.type === 'user' ? actor.label : 'An administrator',
           role: ROLE_LABELS[user.role],
           link,
           expiresAt,
-        }));
+          organizationName: this.d.organizationName,
+        });
+        await enqueueMail(m, this.d.clock, this.d.mailKey, mail);
       }
       await recordAudit(m, this.d.clock, actor, {
         action: 'user.invited',
@@ -268,10 +271,11 @@ export class AccountService {
       const token = await this.insertToken(m, user.id, purpose, ttl, actor.id);
       const link = `${this.d.baseUrl}/set-password/${token}`;
       const expiresAt = new Date(this.d.clock.now().getTime() + ttl);
+      const organizationName = this.d.organizationName;
       const mail =
         purpose === 'reset'
-          ? passwordResetEmail({ to: user.email, name: user.name, issuedBy: actor.label, link, expiresAt })
-          : userInviteEmail({ to: user.email, name: user.name, invitedBy: actor.label, role: ROLE_LABELS[user.role], link, expiresAt });
+          ? await passwordResetEmail({ to: user.email, name: user.name, issuedBy: actor.label, link, expiresAt, organizationName })
+          : await userInviteEmail({ to: user.email, name: user.name, invitedBy: actor.label, role: ROLE_LABELS[user.role], link, expiresAt, organizationName });
       await enqueueMail(m, this.d.clock, this.d.mailKey, mail);
       await recordAudit(m, this.d.clock, actor, { action: `user.${purpose}_link_issued`, entityType: 'user', entityId: user.id });
       return { link, expiresAt };

@@ -1,4 +1,7 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import nodemailer from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import { type DataSource, In, LessThanOrEqual } from 'typeorm';
 import type { Clock } from '../clock';
 import { MINUTE } from '../clock';
@@ -6,23 +9,44 @@ import type { Logger } from '../logger';
 import { decryptText } from '../security/crypto';
 import { OutboxMessage } from './entities';
 
-/** Sends one message; SMTP in production, nothing at all for the local outbox. */
-export interface MailTransport {
-  readonly kind: 'smtp' | 'local';
-  send(msg: { from: string; to: string; subject: string; text: string; messageId: string }): Promise<void>;
+export interface OutgoingMail {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+  messageId: string;
 }
 
-/** The transport for the configuration: SMTP when SMTP_URL is set, else the local outbox. */
-export function createTransport(smtpUrl: string | undefined): MailTransport {
+/** Sends one message: by SMTP, or for the local outbox as an .eml file. */
+export interface MailTransport {
+  readonly kind: 'smtp' | 'local';
+  send(msg: OutgoingMail): Promise<void>;
+}
+
+/**
+ * The transport for the configuration: SMTP when SMTP_URL is set. Without it, each message is
+ * written as an .eml file under DATA_DIR/mail (readable only by the portal's user) and stays
+ * readable by admins on the Outbox page.
+ */
+export function createTransport(smtpUrl: string | undefined, dataDir: string): MailTransport {
   if (!smtpUrl) {
-    // Without SMTP, messages stay readable by admins on the Outbox page and go nowhere else.
-    return { kind: 'local', send: async () => undefined };
+    const dir = path.join(dataDir, 'mail');
+    return {
+      kind: 'local',
+      send: async (m) => {
+        await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+        const raw = await new MailComposer({ from: m.from, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: m.messageId }).compile().build();
+        const name = m.messageId.replace(/[^A-Za-z0-9@._-]/g, '');
+        await fs.writeFile(path.join(dir, `${name}.eml`), raw, { mode: 0o600 });
+      },
+    };
   }
   const transporter = nodemailer.createTransport(smtpUrl);
   return {
     kind: 'smtp',
     send: async (m) => {
-      await transporter.sendMail({ from: m.from, to: m.to, subject: m.subject, text: m.text, messageId: m.messageId });
+      await transporter.sendMail({ from: m.from, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: m.messageId });
     },
   };
 }
@@ -127,6 +151,7 @@ export class MailDelivery {
         to: msg.toAddress,
         subject: msg.subject,
         text: decryptText(this.deps.mailKey, msg.bodyEncrypted),
+        html: msg.htmlEncrypted ? decryptText(this.deps.mailKey, msg.htmlEncrypted) : undefined,
         messageId: `<outbox-${msg.id}@${this.deps.messageIdDomain}>`,
       });
       await repo.update({ id: msg.id }, { status: 'sent', sentAt: clock.now(), lastError: null });

@@ -31,6 +31,10 @@ export class OutboxMessage {
   @Column({ type: 'text' })
   bodyEncrypted!: string;
 
+  /** The HTML body, encrypted like the text one; null for text-only messages. */
+  @Column({ type: 'text', nullable: true })
+  htmlEncrypted!: string | null;
+
   @Column({ type: 'varchar', length: 12 })
   status!: OutboxStatus;
 

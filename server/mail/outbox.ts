@@ -9,6 +9,7 @@ export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  html?: string;
   /** Unique forever: a second message with the same key is silently not queued. */
   dedupeKey?: string;
 }
@@ -29,6 +30,7 @@ export async function enqueueMail(manager: EntityManager, clock: Clock, mailKey:
     toAddress: msg.to,
     subject: msg.subject,
     bodyEncrypted: encryptText(mailKey, msg.text),
+    htmlEncrypted: msg.html ? encryptText(mailKey, msg.html) : null,
     status: 'pending',
     attempts: 0,
     nextAttemptAt: now,

@@ -57,7 +57,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const ds = createDataSource(config.database);
   await openDatabase(ds);
   const clock = new ManualClock('2026-03-02T09:00:00.000Z');
-  const ctx = createContext({ config, ds, clock, logger: opts.logger ?? createLogger('silent'), transport: createTransport(config.smtpUrl) });
+  const ctx = createContext({ config, ds, clock, logger: opts.logger ?? createLogger('silent'), transport: createTransport(config.smtpUrl, config.dataDir) });
   const app = createApp(ctx, opts.app);
   return {
     app,

@@ -7,6 +7,7 @@ export interface ReceivedMail {
   to: string[];
   subject: string;
   text: string;
+  html: string;
   headers: Record<string, string>;
 }
 
@@ -61,26 +62,39 @@ export async function startSmtp(): Promise<SmtpListener> {
   };
 }
 
-/** Enough MIME to read what the portal sends: headers, and a text body in 7bit, quoted-printable or base64. */
+/** Enough MIME to read what the portal sends: headers, and text and HTML parts in 7bit, quoted-printable or base64. */
 function parseMessage(raw: string): ReceivedMail {
+  const { headers, body } = splitPart(raw);
+  let text = '';
+  let html = '';
+  const boundary = /boundary="?([^";]+)"?/i.exec(headers['content-type'] ?? '')?.[1];
+  const parts = boundary ? body.split(`--${boundary}`).slice(1, -1).map((p) => splitPart(p.replace(/^\r\n/, ''))) : [{ headers, body }];
+  for (const part of parts) {
+    const type = (part.headers['content-type'] ?? 'text/plain').toLowerCase();
+    const decoded = decodeBody(part.body, (part.headers['content-transfer-encoding'] ?? '7bit').toLowerCase());
+    if (type.startsWith('text/plain') && !text) text = decoded;
+    else if (type.startsWith('text/html') && !html) html = decoded;
+  }
+  return { from: '', to: [], subject: decodeWords(headers.subject ?? ''), text: text.replace(/\r\n/g, '\n'), html, headers };
+}
+
+function splitPart(raw: string): { headers: Record<string, string>; body: string } {
   const split = raw.indexOf('\r\n\r\n');
   const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
-  let body = raw.slice(split + 4);
   const headers: Record<string, string> = {};
   for (const line of head.split('\r\n')) {
     const i = line.indexOf(':');
     if (i > 0) headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
   }
-  const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
+  return { headers, body: raw.slice(split + 4) };
+}
+
+function decodeBody(body: string, encoding: string): string {
   if (encoding === 'quoted-printable') {
-    body = Buffer.from(
-      body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
-      'latin1',
-    ).toString('utf8');
-  } else if (encoding === 'base64') {
-    body = Buffer.from(body, 'base64').toString('utf8');
+    return Buffer.from(body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
   }
-  return { from: '', to: [], subject: decodeWords(headers.subject ?? ''), text: body.replace(/\r\n/g, '\n'), headers };
+  if (encoding === 'base64') return Buffer.from(body, 'base64').toString('utf8');
+  return body;
 }
 
 function decodeWords(s: string): string {

@@ -1,0 +1,158 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { JsonColumn, TimestampColumn } from '../db/columns';
+import type { Template } from './template';
+
+export const QUESTIONNAIRE_STATUSES = ['sent', 'in_progress', 'submitted', 'returned', 'approved', 'rejected', 'revoked'] as const;
+/** Stored statuses; "expired" is derived from the due date (see service.displayStatus). */
+export type QuestionnaireStatus = (typeof QUESTIONNAIRE_STATUSES)[number];
+
+/** A questionnaire sent to one vendor contact: a frozen snapshot of its template and the answers. */
+@Entity('questionnaires')
+export class Questionnaire {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Index('IDX_questionnaires_vendor')
+  @Column({ type: 'integer' })
+  vendorId!: number;
+
+  @Column({ type: 'integer', nullable: true })
+  contactId!: number | null;
+
+  @Column({ type: 'varchar', length: 200 })
+  recipientName!: string;
+
+  @Column({ type: 'varchar', length: 254 })
+  recipientEmail!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  templateId!: string;
+
+  @Column({ type: 'integer' })
+  templateVersion!: number;
+
+  @Column({ type: 'varchar', length: 64 })
+  templateHash!: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  title!: string;
+
+  /** The template exactly as sent; later edits of the file never reach it. */
+  @JsonColumn()
+  snapshot!: Template;
+
+  @Index('IDX_questionnaires_status')
+  @Column({ type: 'varchar', length: 20 })
+  status!: QuestionnaireStatus;
+
+  @Index('IDX_questionnaires_due')
+  @Column({ type: 'varchar', length: 10 })
+  dueDate!: string;
+
+  @Column({ type: 'integer', nullable: true })
+  sentById!: number | null;
+
+  @TimestampColumn()
+  sentAt!: Date;
+
+  @TimestampColumn({ nullable: true })
+  firstOpenedAt!: Date | null;
+
+  @TimestampColumn({ nullable: true })
+  lastSavedAt!: Date | null;
+
+  @TimestampColumn({ nullable: true })
+  submittedAt!: Date | null;
+
+  @TimestampColumn()
+  createdAt!: Date;
+
+  @TimestampColumn()
+  updatedAt!: Date;
+}
+
+/** One link ever issued for a questionnaire; only the SHA-256 of its token is kept. */
+@Entity('questionnaire_links')
+export class QuestionnaireLink {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Index('IDX_questionnaire_links_questionnaire')
+  @Column({ type: 'integer' })
+  questionnaireId!: number;
+
+  @Index('IDX_questionnaire_links_hash', { unique: true })
+  @Column({ type: 'varchar', length: 64 })
+  tokenHash!: string;
+
+  @TimestampColumn()
+  issuedAt!: Date;
+
+  @TimestampColumn()
+  expiresAt!: Date;
+
+  /** Set when a resend issued a newer link. */
+  @TimestampColumn({ nullable: true })
+  replacedAt!: Date | null;
+
+  @TimestampColumn({ nullable: true })
+  revokedAt!: Date | null;
+}
+
+/** The current answer to one question. Value: text, a number, a list of option values, or null. */
+@Entity('questionnaire_answers')
+@Index('IDX_answers_question', ['questionnaireId', 'questionId'], { unique: true })
+export class QuestionnaireAnswer {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: 'integer' })
+  questionnaireId!: number;
+
+  @Column({ type: 'varchar', length: 64 })
+  questionId!: string;
+
+  @JsonColumn({ nullable: true })
+  value!: AnswerValue;
+
+  @TimestampColumn()
+  updatedAt!: Date;
+}
+
+export type AnswerValue = string | number | string[] | null;
+
+/** Evidence uploaded for a file question: encrypted on disk, described here. */
+@Entity('questionnaire_files')
+export class EvidenceFile {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Index('IDX_evidence_questionnaire')
+  @Column({ type: 'integer' })
+  questionnaireId!: number;
+
+  @Column({ type: 'varchar', length: 64 })
+  questionId!: string;
+
+  /** The sanitized name shown to people. */
+  @Column({ type: 'varchar', length: 255 })
+  fileName!: string;
+
+  /** Random name of the encrypted file under DATA_DIR/evidence. */
+  @Column({ type: 'varchar', length: 80 })
+  storedName!: string;
+
+  /** Decided from the content, not the name. */
+  @Column({ type: 'varchar', length: 100 })
+  mediaType!: string;
+
+  @Column({ type: 'integer' })
+  size!: number;
+
+  /** SHA-256 of the plaintext. */
+  @Column({ type: 'varchar', length: 64 })
+  sha256!: string;
+
+  @TimestampColumn()
+  uploadedAt!: Date;
+}
