@@ -17,6 +17,8 @@ import { formatDate, formatDateTime } from './http/view-helpers';
 import { redactUrl } from './logger';
 import { outboxRoutes } from './mail/routes';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths';
+import { portalRoutes } from './questionnaires/portal-routes';
+import { questionnaireRoutes } from './questionnaires/routes';
 import { vendorRoutes } from './vendors/routes';
 
 export interface AppOptions {
@@ -84,6 +86,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
 
   const limit = options.bodyLimit ?? '200kb';
   app.use('/api/v1', apiRoutes(ctx, limit));
+  app.use('/q', portalRoutes(ctx));
   app.use(express.urlencoded({ extended: false, limit, parameterLimit: 1000 }));
   app.use(express.json({ limit }));
   app.use((_req, res, next) => {
@@ -108,6 +111,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
 
   app.use(authRoutes(ctx, options.authRateLimit ?? { windowMs: 15 * MINUTE, limit: 30 }));
   app.use(homeRoutes(ctx));
+  app.use(questionnaireRoutes(ctx));
   app.use('/vendors', vendorRoutes(ctx));
   app.use('/admin/users', userAdminRoutes(ctx));
   app.use('/admin/audit', auditRoutes(ctx));

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { ApiTokenService } from './accounts/api-tokens';
 import { AccountService } from './accounts/service';
@@ -7,6 +8,10 @@ import { createTransact, type Transact } from './db/data-source';
 import { DatabaseSessionStore } from './http/session';
 import type { Logger } from './logger';
 import { MailDelivery, type MailTransport } from './mail/delivery';
+import { QUESTIONNAIRES_DIR } from './paths';
+import { EvidenceStore } from './questionnaires/evidence';
+import { TemplateRegistry } from './questionnaires/registry';
+import { QuestionnaireService } from './questionnaires/service';
 import { VendorImportService } from './vendors/import';
 import { VendorService } from './vendors/service';
 
@@ -24,10 +29,13 @@ export interface Context {
   apiTokens: ApiTokenService;
   vendors: VendorService;
   vendorImports: VendorImportService;
+  templates: TemplateRegistry;
+  evidence: EvidenceStore;
+  questionnaires: QuestionnaireService;
 }
 
 /** Wires the services to a connected database. */
-export function createContext(p: { config: Config; ds: DataSource; clock: Clock; logger: Logger; transport: MailTransport }): Context {
+export function createContext(p: { config: Config; ds: DataSource; clock: Clock; logger: Logger; transport: MailTransport; templatesDir?: string }): Context {
   const { config, ds, clock, logger } = p;
   const transact = createTransact(ds);
   const mailKey = deriveKey(config, 'mail-outbox');
@@ -44,5 +52,20 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
   const vendors = new VendorService({ ds, transact, clock, intervals: config.reassessmentIntervals });
   const vendorImports = new VendorImportService({ ds, transact, clock, vendors });
   const apiTokens = new ApiTokenService({ ds, transact, clock });
-  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports };
+  const templates = new TemplateRegistry(p.templatesDir ?? QUESTIONNAIRES_DIR);
+  for (const t of templates.list()) if (!t.valid) logger.warn({ file: t.file, errors: t.errors }, 'questionnaire template is invalid and cannot be sent');
+  const evidence = new EvidenceStore(path.join(config.dataDir, 'evidence'), deriveKey(config, 'evidence-files'));
+  const questionnaires = new QuestionnaireService({
+    ds,
+    transact,
+    clock,
+    templates,
+    evidence,
+    mailKey,
+    mailQueued: () => mail.kick(),
+    baseUrl: config.baseUrl,
+    organizationName: config.organizationName,
+    maxFiles: config.evidence.maxFiles,
+  });
+  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports, templates, evidence, questionnaires };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { apiSendSchema } from '../questionnaires/api';
 import { pageSizeSchema } from '../vendors/api';
 import { listQuerySchema } from '../vendors/routes';
 import { apiCreateVendorSchema, contactSchema, patchContactSchema, patchVendorSchema, transitionSchema } from '../vendors/schema';
@@ -135,11 +136,42 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         },
         delete: { summary: 'Remove a contact (admin, procurement)', responses: { '204': { description: 'Removed' }, ...standardErrors, '404': errorResponse('No such vendor or contact.') } },
       },
+      '/vendors/{id}/questionnaires': {
+        parameters: [idParam('id', 'vendor')],
+        get: { summary: "A vendor's questionnaires", responses: { '200': json({ type: 'object', properties: { data: { type: 'array', items: ref('QuestionnaireSummary') } } }), ...standardErrors, '404': errorResponse('No such vendor.') } },
+        post: {
+          summary: 'Send a questionnaire to one of the vendor\'s contacts (admin, procurement); the response carries the link, shown only here',
+          requestBody: { required: true, ...json(bodySchema(apiSendSchema)) },
+          responses: { '201': json({ allOf: [ref('QuestionnaireSummary'), { type: 'object', properties: { link: { type: 'string' } } }] }), ...standardErrors, '404': errorResponse('No such vendor.'), '409': errorResponse('The vendor is terminated.') },
+        },
+      },
+      '/questionnaires/{id}': {
+        parameters: [idParam('id', 'questionnaire')],
+        get: {
+          summary: 'One questionnaire: status, progress, answers by question id, evidence metadata and the questions as sent',
+          responses: { '200': json({ allOf: [ref('QuestionnaireSummary'), { type: 'object', properties: { progress: { type: 'object' }, answers: { type: 'object' }, evidence: { type: 'array', items: { type: 'object' } }, questions: { type: 'object' } } }] }), ...standardErrors, '404': errorResponse('No such questionnaire.') },
+        },
+      },
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A personal API token (starts with ovs_).' } },
       schemas: {
         Vendor: vendorSchema,
+        QuestionnaireSummary: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            vendorId: { type: 'integer' },
+            title: { type: 'string' },
+            template: { type: 'object', properties: { id: { type: 'string' }, version: { type: 'integer' }, contentHash: { type: 'string' } } },
+            status: { type: 'string', enum: ['sent', 'in_progress', 'submitted', 'returned', 'approved', 'rejected', 'expired', 'revoked'] },
+            recipient: { type: 'object', properties: { name: { type: 'string' }, email: { type: 'string' } } },
+            dueDate: { type: 'string', format: 'date' },
+            sentAt: { type: 'string', format: 'date-time' },
+            firstOpenedAt: { type: ['string', 'null'], format: 'date-time' },
+            submittedAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
         Contact: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, email: { type: 'string' }, role: { type: ['string', 'null'] }, isSecurityContact: { type: 'boolean' } } },
         Error: {
           type: 'object',

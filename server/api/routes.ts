@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import type { Context } from '../context';
 import { notFound } from '../http/errors';
+import { questionnaireApi } from '../questionnaires/api';
 import { vendorApi } from '../vendors/api';
 import { bearerAuth } from './auth';
 import { openApiDocument } from './openapi';
@@ -20,6 +21,7 @@ export function apiRoutes(ctx: Context, bodyLimit: string): Router {
   });
   r.use(bearerAuth(ctx.apiTokens));
   r.use(vendorApi(ctx));
+  r.use(questionnaireApi(ctx));
   r.use(notFound);
   return r;
 }

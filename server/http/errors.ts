@@ -37,7 +37,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       message = 'The request is too large.';
     } else if ((err as Error | undefined)?.name === 'MulterError') {
       status = e.code === 'LIMIT_FILE_SIZE' ? 413 : 400;
-      message = status === 413 ? 'The file is too large.' : `The upload was refused: ${e.message ?? 'malformed form'}.`;
+      message =
+        status === 413
+          ? 'The file is too large. Go back with your browser (it keeps what you typed), choose a smaller file, and save again.'
+          : `The upload was refused: ${e.message ?? 'malformed form'}.`;
     } else if (e.code === 'EBADCSRFTOKEN') {
       status = 403;
       message = e.message ?? message;

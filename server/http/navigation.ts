@@ -10,6 +10,8 @@ export interface NavItem {
 export const NAVIGATION: NavItem[] = [
   { href: '/', label: 'Dashboard', roles: 'all' },
   { href: '/vendors', label: 'Vendors', roles: 'all' },
+  { href: '/questionnaires', label: 'Questionnaires', roles: 'all' },
+  { href: '/admin/templates', label: 'Templates', roles: ['admin', 'procurement', 'reviewer'] },
   { href: '/admin/users', label: 'Users', roles: ['admin'] },
   { href: '/admin/audit', label: 'Audit log', roles: ['admin', 'viewer'] },
   { href: '/admin/outbox', label: 'Outbox', roles: ['admin'] },

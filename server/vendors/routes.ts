@@ -25,6 +25,7 @@ import {
 } from './risk';
 import { clearOverrideSchema, contactSchema, createVendorSchema, subprocessorSchema, tierOverrideSchema, transitionSchema, vendorSchema } from './schema';
 import type { VendorFilter } from './service';
+import { STATUS_LABELS as QUESTIONNAIRE_STATUS_LABELS } from '../questionnaires/service';
 
 const PAGE_SIZE = 50;
 const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
@@ -183,11 +184,12 @@ export function vendorRoutes(ctx: Context): Router {
   /** Renders the vendor page; forms on it that fail come back here with their section's errors. */
   const renderDetail = async (req: Request, res: Response, id: number, form?: { section: string; errors: Record<string, string>; values: Record<string, unknown> }) => {
     const v = await vendors.get(id);
-    const [contacts, subprocessors, timeline, users] = await Promise.all([
+    const [contacts, subprocessors, timeline, users, questionnaires] = await Promise.all([
       vendors.contacts(id),
       vendors.subprocessors(id),
       vendors.timeline(id),
       vendors.usersById([v.businessOwnerId, v.tierOverrideById]),
+      ctx.questionnaires.forVendor(id),
     ]);
     const role = req.user!.role;
     res.render('vendors/show', {
@@ -196,6 +198,10 @@ export function vendorRoutes(ctx: Context): Router {
       contacts,
       subprocessors,
       timeline,
+      questionnaires: questionnaires.map((q) => {
+        const status = ctx.questionnaires.displayStatus(q);
+        return { id: q.id, title: q.title, dueDate: q.dueDate, sentAt: q.sentAt, recipientEmail: q.recipientEmail, status, statusLabel: QUESTIONNAIRE_STATUS_LABELS[status] };
+      }),
       nextStatuses: vendors.nextStatuses(v).map((value) => ({ value, label: STATUS_LABELS[value as VendorStatus] })),
       tierOptions: formOptions.tierOptions,
       canEdit: role === 'admin' || role === 'procurement',

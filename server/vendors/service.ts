@@ -106,8 +106,13 @@ export class VendorService {
 
   /** The vendor's history from the audit log, newest first. */
   async timeline(vendorId: number, limit = 50): Promise<AuditEntry[]> {
+    return this.timelineOf('vendor', vendorId, limit);
+  }
+
+  /** Any record's history from the audit log, newest first. */
+  async timelineOf(entityType: string, entityId: number, limit = 50): Promise<AuditEntry[]> {
     return this.d.ds.getRepository(AuditEntry).find({
-      where: { entityType: 'vendor', entityId: String(vendorId) },
+      where: { entityType, entityId: String(entityId) },
       order: { at: 'DESC', id: 'DESC' },
       take: limit,
     });
@@ -445,6 +450,14 @@ export class VendorService {
     if (wanted.length === 0) return new Map();
     const users = await this.d.ds.getRepository(User).find({ where: { id: In(wanted) }, select: ['id', 'name', 'email', 'active'] });
     return new Map(users.map((u) => [u.id, u]));
+  }
+
+  /** Legal names of several vendors in one query. */
+  async namesById(ids: number[]): Promise<Map<number, string>> {
+    const wanted = [...new Set(ids)];
+    if (wanted.length === 0) return new Map();
+    const rows = await this.repo.find({ where: { id: In(wanted) }, select: ['id', 'legalName'] });
+    return new Map(rows.map((v) => [v.id, v.legalName]));
   }
 
   /** Security contacts of several vendors in one query. */

@@ -29,6 +29,8 @@ export interface TestAppOptions {
   app?: AppOptions;
   /** Reuse a data folder (and its SQLite file) instead of a fresh one. */
   dataDir?: string;
+  /** A folder of questionnaire templates instead of the shipped one. */
+  templatesDir?: string;
   /** A logger to inspect; silent by default. */
   logger?: Logger;
 }
@@ -57,7 +59,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const ds = createDataSource(config.database);
   await openDatabase(ds);
   const clock = new ManualClock('2026-03-02T09:00:00.000Z');
-  const ctx = createContext({ config, ds, clock, logger: opts.logger ?? createLogger('silent'), transport: createTransport(config.smtpUrl, config.dataDir) });
+  const ctx = createContext({ config, ds, clock, logger: opts.logger ?? createLogger('silent'), transport: createTransport(config.smtpUrl, config.dataDir), templatesDir: opts.templatesDir });
   const app = createApp(ctx, opts.app);
   return {
     app,
