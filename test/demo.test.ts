@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Questionnaire } from '../server/questionnaires/entities';
 import { Vendor } from '../server/vendors/entities';
 import { createTestApp, type TestApp } from './helpers/app';
 import { makeUser } from './helpers/http';
@@ -38,5 +39,10 @@ describe('demo data', () => {
     assert.ok(vendors.every((v) => v.businessOwnerId !== null));
     const states = new Set((await Promise.all(['overdue', 'due_soon', 'current', 'never'].map(async (a) => ((await t.ctx.vendors.list({ assessment: a as 'overdue' }, 1, 1)).total > 0 ? a : null)))).filter(Boolean));
     assert.equal(states.size, 4, `assessment states present: ${[...states].join(', ')}`);
+    const questionnaires = await t.ctx.ds.getRepository(Questionnaire).find();
+    assert.deepEqual(new Set(questionnaires.map((q) => q.status)), new Set(['sent', 'in_progress', 'submitted', 'revoked']));
+    const submitted = questionnaires.find((q) => q.status === 'submitted')!;
+    assert.deepEqual(t.ctx.questionnaires.missingRequired(submitted, await t.ctx.questionnaires.answers(submitted.id), await t.ctx.questionnaires.files(submitted.id)), []);
+    assert.ok((await t.ctx.questionnaires.files(submitted.id)).length > 0, 'submitted demo answers carry evidence');
   });
 });
