@@ -29,8 +29,12 @@ export interface AuditEvent {
  * when the change does. Every state change in the portal goes through here.
  */
 export async function recordAudit(manager: EntityManager, clock: Clock, actor: Actor, event: AuditEvent): Promise<void> {
-  const entry = manager.create(AuditEntry, {
-    at: clock.now(),
+  await manager.save(auditRow(manager, clock.now(), actor, event));
+}
+
+function auditRow(manager: EntityManager, at: Date, actor: Actor, event: AuditEvent): AuditEntry {
+  return manager.create(AuditEntry, {
+    at,
     actorType: actor.type,
     actorId: actor.id,
     actorLabel: actor.label.slice(0, 300),
@@ -41,26 +45,12 @@ export async function recordAudit(manager: EntityManager, clock: Clock, actor: A
     details: event.details ?? null,
     ip: actor.ip,
   });
-  await manager.save(entry);
 }
 
 /** Appends many entries at once (a bulk import); same rules as recordAudit. */
 export async function recordAuditMany(manager: EntityManager, clock: Clock, actor: Actor, events: AuditEvent[]): Promise<void> {
   const at = clock.now();
-  const rows = events.map((event) =>
-    manager.create(AuditEntry, {
-      at,
-      actorType: actor.type,
-      actorId: actor.id,
-      actorLabel: actor.label.slice(0, 300),
-      action: event.action,
-      entityType: event.entityType ?? null,
-      entityId: event.entityId === undefined ? null : String(event.entityId),
-      changes: event.changes && Object.keys(event.changes).length > 0 ? event.changes : null,
-      details: event.details ?? null,
-      ip: actor.ip,
-    }),
-  );
+  const rows = events.map((event) => auditRow(manager, at, actor, event));
   for (let i = 0; i < rows.length; i += 500) {
     // The JSON columns' transformer turns objects into text; TypeORM's insert typing does not model that.
     await manager.insert(AuditEntry, rows.slice(i, i + 500) as unknown as QueryDeepPartialEntity<AuditEntry>[]);

@@ -2,44 +2,31 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { systemActor } from '../../server/audit/service';
 import { createTestApp, type TestApp } from '../helpers/app';
+import { browserSkip, freePort, launchBrowser, serve } from '../helpers/browser';
 import { makeUser, makeVendor } from '../helpers/http';
 import { PDF, TEST_TEMPLATE } from '../helpers/portal';
 import { type SmtpListener, startSmtp } from '../helpers/smtp';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !fs.existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} is not installed (apt-get install chromium)` : false;
-
-describe('the vendor portal in a browser', { skip }, () => {
+describe('the vendor portal in a browser', { skip: browserSkip }, () => {
   let t: TestApp;
   let smtp: SmtpListener;
   let server: Server;
-  let base: string;
   let browser: Browser;
 
   before(async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oversight-templates-'));
     fs.writeFileSync(path.join(dir, 'test-dd.yaml'), TEST_TEMPLATE);
     smtp = await startSmtp();
-    // The portal must know its own address for the emailed link, so listen first, then build.
-    const probe = (await import('node:net')).createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
-    base = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ smtp, templatesDir: dir, env: { BASE_URL: base } });
-    server = t.app.listen(port, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    // The portal must know its own address for the emailed link: pick the port, then build.
+    const port = await freePort();
+    t = await createTestApp({ smtp, templatesDir: dir, env: { BASE_URL: `http://127.0.0.1:${port}` } });
+    ({ server } = await serve(t.app, port));
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createTestApp, type TestApp } from '../helpers/app';
+import { browserSkip, launchBrowser, serve } from '../helpers/browser';
 import { GOOD_PASSWORD, makeUser, makeVendor } from '../helpers/http';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !fs.existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} is not installed (apt-get install chromium)` : false;
-
-describe('vendors in a browser', { skip }, () => {
+describe('vendors in a browser', { skip: browserSkip }, () => {
   let t: TestApp;
   let server: Server;
   let base: string;
@@ -18,14 +15,8 @@ describe('vendors in a browser', { skip }, () => {
 
   before(async () => {
     t = await createTestApp();
-    server = t.app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    ({ server, base } = await serve(t.app));
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
