@@ -6,6 +6,7 @@ import { apiRoutes } from './api/routes';
 import { auditRoutes } from './audit/routes';
 import { MINUTE } from './clock';
 import type { Context } from './context';
+import { findingRoutes } from './findings/routes';
 import { healthRoutes } from './health/routes';
 import { homeRoutes } from './home/routes';
 import { loadUser } from './http/auth';
@@ -19,6 +20,7 @@ import { outboxRoutes } from './mail/routes';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths';
 import { portalRoutes } from './questionnaires/portal-routes';
 import { questionnaireRoutes } from './questionnaires/routes';
+import { reviewRoutes } from './reviews/routes';
 import { vendorRoutes } from './vendors/routes';
 
 export interface AppOptions {
@@ -112,6 +114,8 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   app.use(authRoutes(ctx, options.authRateLimit ?? { windowMs: 15 * MINUTE, limit: 30 }));
   app.use(homeRoutes(ctx));
   app.use(questionnaireRoutes(ctx));
+  app.use(reviewRoutes(ctx));
+  app.use(findingRoutes(ctx));
   app.use('/vendors', vendorRoutes(ctx));
   app.use('/admin/users', userAdminRoutes(ctx));
   app.use('/admin/audit', auditRoutes(ctx));

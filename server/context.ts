@@ -5,6 +5,7 @@ import { AccountService } from './accounts/service';
 import type { Clock } from './clock';
 import { deriveKey, type Config } from './config';
 import { createTransact, type Transact } from './db/data-source';
+import { FindingService } from './findings/service';
 import { DatabaseSessionStore } from './http/session';
 import type { Logger } from './logger';
 import { MailDelivery, type MailTransport } from './mail/delivery';
@@ -12,6 +13,7 @@ import { QUESTIONNAIRES_DIR } from './paths';
 import { EvidenceStore } from './questionnaires/evidence';
 import { TemplateRegistry } from './questionnaires/registry';
 import { QuestionnaireService } from './questionnaires/service';
+import { ReviewService } from './reviews/service';
 import { VendorImportService } from './vendors/import';
 import { VendorService } from './vendors/service';
 
@@ -29,9 +31,11 @@ export interface Context {
   apiTokens: ApiTokenService;
   vendors: VendorService;
   vendorImports: VendorImportService;
+  findings: FindingService;
   templates: TemplateRegistry;
   evidence: EvidenceStore;
   questionnaires: QuestionnaireService;
+  reviews: ReviewService;
 }
 
 /** Wires the services to a connected database. */
@@ -52,6 +56,8 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
   const vendors = new VendorService({ ds, transact, clock, intervals: config.reassessmentIntervals });
   const vendorImports = new VendorImportService({ ds, transact, clock, vendors });
   const apiTokens = new ApiTokenService({ ds, transact, clock });
+  // A finding's status or severity changes the vendor's residual rating, in the same transaction.
+  const findings = new FindingService({ ds, transact, clock, openFindingsChanged: async (m, _actor, vendorId) => void (await reviews.refreshRating(m, vendorId)) });
   const templates = new TemplateRegistry(p.templatesDir ?? QUESTIONNAIRES_DIR);
   for (const t of templates.list()) if (!t.valid) logger.warn({ file: t.file, errors: t.errors }, 'questionnaire template is invalid and cannot be sent');
   const evidence = new EvidenceStore(path.join(config.dataDir, 'evidence'), deriveKey(config, 'evidence-files'));
@@ -66,6 +72,18 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
     baseUrl: config.baseUrl,
     organizationName: config.organizationName,
     maxFiles: config.evidence.maxFiles,
+    linkKey: deriveKey(config, 'questionnaire-links'),
+    afterSubmit: (m, actor, q) => reviews.scoreSubmission(m, actor, q),
   });
-  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports, templates, evidence, questionnaires };
+  const reviews: ReviewService = new ReviewService({
+    ds,
+    transact,
+    clock,
+    questionnaires,
+    intervals: config.reassessmentIntervals,
+    mailKey,
+    mailQueued: () => mail.kick(),
+    organizationName: config.organizationName,
+  });
+  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports, findings, templates, evidence, questionnaires, reviews };
 }

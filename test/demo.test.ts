@@ -40,8 +40,8 @@ describe('demo data', () => {
     const states = new Set((await Promise.all(['overdue', 'due_soon', 'current', 'never'].map(async (a) => ((await t.ctx.vendors.list({ assessment: a as 'overdue' }, 1, 1)).total > 0 ? a : null)))).filter(Boolean));
     assert.equal(states.size, 4, `assessment states present: ${[...states].join(', ')}`);
     const questionnaires = await t.ctx.ds.getRepository(Questionnaire).find();
-    assert.deepEqual(new Set(questionnaires.map((q) => q.status)), new Set(['sent', 'in_progress', 'submitted', 'revoked']));
-    const submitted = questionnaires.find((q) => q.status === 'submitted')!;
+    assert.deepEqual(new Set(questionnaires.map((q) => q.status)), new Set(['sent', 'in_progress', 'submitted', 'approved', 'revoked']));
+    const submitted = questionnaires.find((q) => q.status === 'approved')!;
     assert.deepEqual(t.ctx.questionnaires.missingRequired(submitted, await t.ctx.questionnaires.answers(submitted.id), await t.ctx.questionnaires.files(submitted.id)), []);
     assert.ok((await t.ctx.questionnaires.files(submitted.id)).length > 0, 'submitted demo answers carry evidence');
   });

@@ -1,5 +1,10 @@
 import { z } from 'zod';
+import { apiAcceptRiskSchema, apiFindingStatusSchema } from '../findings/api';
+import { FINDING_STATUSES, REMEDIATORS } from '../findings/entities';
+import { apiCreateFindingSchema, findingListQuerySchema, patchFindingSchema } from '../findings/schema';
 import { apiSendSchema } from '../questionnaires/api';
+import { apiClarificationSchema, apiDecisionSchema, apiMarksSchema } from '../reviews/api';
+import { SEVERITIES } from '../questionnaires/template';
 import { pageSizeSchema } from '../vendors/api';
 import { listQuerySchema } from '../vendors/routes';
 import { apiCreateVendorSchema, contactSchema, patchContactSchema, patchVendorSchema, transitionSchema } from '../vendors/schema';
@@ -43,6 +48,52 @@ function queryParameters(): JsonSchema[] {
   ];
 }
 
+function findingQueryParameters(): JsonSchema[] {
+  const shape = bodySchema(findingListQuerySchema) as { properties: Record<string, JsonSchema> };
+  const docs: Record<string, string> = {
+    severity: 'Severity.',
+    status: 'Status; "open" matches open and remediation planned.',
+    overdue: '"true": past the due date while open or remediation planned, or risk acceptance expired; "false": neither.',
+    vendor: 'Vendor id.',
+    citation: 'Text the citation contains (any case; % and _ are literal).',
+  };
+  return [
+    ...Object.entries(shape.properties).map(([name, schema]) => ({ name, in: 'query', required: false, description: docs[name], schema })),
+    { name: 'page', in: 'query', required: false, schema: { type: 'integer', minimum: 1, default: 1 } },
+    { name: 'pageSize', in: 'query', required: false, schema: bodySchema(pageSizeSchema) },
+  ];
+}
+
+const findingSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    vendorId: { type: 'integer' },
+    source: { type: 'string', enum: ['generated', 'manual'] },
+    questionnaireId: { type: ['integer', 'null'], description: 'For generated findings: the questionnaire whose answer caused it.' },
+    questionId: { type: ['string', 'null'] },
+    title: { type: 'string' },
+    severity: { type: 'string', enum: [...SEVERITIES] },
+    citation: { type: 'string', description: 'The rule exactly; several separated by "; ".' },
+    description: { type: ['string', 'null'] },
+    answerText: { type: ['string', 'null'], description: 'For generated findings: the answer as the vendor gave it.' },
+    ownerId: { type: ['integer', 'null'] },
+    remediatedBy: { type: 'string', enum: [...REMEDIATORS] },
+    remediationPlan: { type: ['string', 'null'] },
+    dueDate: { type: ['string', 'null'], format: 'date' },
+    status: { type: 'string', enum: [...FINDING_STATUSES] },
+    riskAcceptedById: { type: ['integer', 'null'] },
+    riskAcceptanceReason: { type: ['string', 'null'] },
+    riskAcceptanceExpiresOn: { type: ['string', 'null'], format: 'date' },
+    createdById: { type: ['integer', 'null'], description: 'Null for generated findings.' },
+    overdue: { type: 'boolean', description: 'Past its due date while open or remediation planned, or its risk acceptance expired.' },
+    ageDays: { type: 'integer', description: 'Whole days since it was recorded.' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    closedAt: { type: ['string', 'null'], format: 'date-time', description: 'When it was resolved or closed.' },
+  },
+};
+
 const vendorSchema: JsonSchema = {
   type: 'object',
   properties: {
@@ -80,7 +131,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
     info: {
       title: 'Oversight API',
       version: '1.0.0',
-      description: 'Vendor inventory for scripts and other systems. Authenticate with a personal API token (account page) as `Authorization: Bearer <token>`; the token acts with its user\'s role.',
+      description: 'Vendor inventory, questionnaires and findings for scripts and other systems. Authenticate with a personal API token (account page) as `Authorization: Bearer <token>`; the token acts with its user\'s role.',
     },
     servers: [{ url: `${baseUrl}/api/v1` }],
     security: [{ bearer: [] }],
@@ -145,6 +196,30 @@ export function openApiDocument(baseUrl: string): JsonSchema {
           responses: { '201': json({ allOf: [ref('QuestionnaireSummary'), { type: 'object', properties: { link: { type: 'string' } } }] }), ...standardErrors, '404': errorResponse('No such vendor.'), '409': errorResponse('The vendor is terminated.') },
         },
       },
+      '/questionnaires/{id}/review': {
+        parameters: [idParam('id', 'questionnaire')],
+        post: {
+          summary: 'Mark questions of a submitted questionnaire: accepted, clarify or finding, with an internal comment and a message to the vendor (admin, reviewer)',
+          requestBody: { required: true, ...json(bodySchema(apiMarksSchema)) },
+          responses: { '200': json({ type: 'object', properties: { changed: { type: 'integer' } } }), ...standardErrors, '404': errorResponse('No such questionnaire.'), '409': errorResponse('The questionnaire is not submitted.') },
+        },
+      },
+      '/questionnaires/{id}/clarifications': {
+        parameters: [idParam('id', 'questionnaire')],
+        post: {
+          summary: 'Return a submitted questionnaire to the vendor for the questions named, each with its message; the same link reopens only those (admin, reviewer)',
+          requestBody: { required: true, ...json(bodySchema(apiClarificationSchema)) },
+          responses: { '201': json({ type: 'object', properties: { round: { type: 'integer' }, questions: { type: 'array', items: { type: 'object' } }, requestedAt: { type: 'string', format: 'date-time' } } }), ...standardErrors, '404': errorResponse('No such questionnaire.'), '409': errorResponse('The questionnaire is not submitted.') },
+        },
+      },
+      '/questionnaires/{id}/decision': {
+        parameters: [idParam('id', 'questionnaire')],
+        post: {
+          summary: "Approve (sets the vendor's assessment dates) or reject a submitted questionnaire, with a reason (admin, reviewer)",
+          requestBody: { required: true, ...json(bodySchema(apiDecisionSchema)) },
+          responses: { '200': json({ type: 'object', properties: { id: { type: 'integer' }, status: { type: 'string' }, decisionReason: { type: 'string' }, decidedAt: { type: 'string', format: 'date-time' } } }), ...standardErrors, '404': errorResponse('No such questionnaire.'), '409': errorResponse('The questionnaire is not submitted.') },
+        },
+      },
       '/questionnaires/{id}': {
         parameters: [idParam('id', 'questionnaire')],
         get: {
@@ -152,11 +227,62 @@ export function openApiDocument(baseUrl: string): JsonSchema {
           responses: { '200': json({ allOf: [ref('QuestionnaireSummary'), { type: 'object', properties: { progress: { type: 'object' }, answers: { type: 'object' }, evidence: { type: 'array', items: { type: 'object' } }, questions: { type: 'object' } } }] }), ...standardErrors, '404': errorResponse('No such questionnaire.') },
         },
       },
+      '/findings': {
+        get: {
+          summary: 'List findings across vendors (filtered, newest first, paginated)',
+          parameters: findingQueryParameters(),
+          responses: {
+            '200': json({ type: 'object', properties: { data: { type: 'array', items: ref('Finding') }, page: { type: 'integer' }, pageSize: { type: 'integer' }, total: { type: 'integer' } } }),
+            ...standardErrors,
+          },
+        },
+      },
+      '/vendors/{id}/findings': {
+        parameters: [idParam('id', 'vendor')],
+        post: {
+          summary: 'Record a finding for a vendor by hand (admin, reviewer); it starts open',
+          requestBody: { required: true, ...json(bodySchema(apiCreateFindingSchema)) },
+          responses: { '201': { description: 'Created', ...json(ref('Finding')) }, ...standardErrors, '404': errorResponse('No such vendor.') },
+        },
+      },
+      '/findings/{id}': {
+        parameters: [idParam('id', 'finding')],
+        get: { summary: 'One finding', responses: { '200': json(ref('Finding')), ...standardErrors, '404': errorResponse('No such finding.') } },
+        patch: {
+          summary: 'Change some fields of a finding (admin, reviewer); fields not sent stay as they are',
+          requestBody: { required: true, ...json(bodySchema(patchFindingSchema)) },
+          responses: { '200': json(ref('Finding')), ...standardErrors, '404': errorResponse('No such finding.') },
+        },
+      },
+      '/findings/{id}/status': {
+        parameters: [idParam('id', 'finding')],
+        post: {
+          summary:
+            'Move a finding (admin, reviewer): open -> remediation_planned, resolved or closed; remediation_planned -> resolved, closed or open; risk_accepted -> open or closed; resolved or closed -> open. Remediation planned needs a plan and a due date, which may come with the move.',
+          requestBody: { required: true, ...json(bodySchema(apiFindingStatusSchema)) },
+          responses: { '200': json(ref('Finding')), ...standardErrors, '404': errorResponse('No such finding.'), '409': errorResponse('That move is not allowed from the current status; the message names the allowed moves.') },
+        },
+      },
+      '/findings/{id}/accept-risk': {
+        parameters: [idParam('id', 'finding')],
+        post: {
+          summary: 'Accept the risk of an open finding until a date after today and at most 3 years ahead (admin, reviewer other than the one who recorded it)',
+          requestBody: { required: true, ...json(bodySchema(apiAcceptRiskSchema)) },
+          responses: {
+            '200': json(ref('Finding')),
+            ...standardErrors,
+            '403': errorResponse('The role does not allow this, or the token\'s user recorded the finding (acceptance needs a second person).'),
+            '404': errorResponse('No such finding.'),
+            '409': errorResponse('The finding is not open or remediation planned.'),
+          },
+        },
+      },
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A personal API token (starts with ovs_).' } },
       schemas: {
         Vendor: vendorSchema,
+        Finding: findingSchema,
         QuestionnaireSummary: {
           type: 'object',
           properties: {

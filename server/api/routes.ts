@@ -1,7 +1,9 @@
 import express, { Router } from 'express';
 import type { Context } from '../context';
+import { findingApi } from '../findings/api';
 import { notFound } from '../http/errors';
 import { questionnaireApi } from '../questionnaires/api';
+import { reviewApi } from '../reviews/api';
 import { vendorApi } from '../vendors/api';
 import { bearerAuth } from './auth';
 import { openApiDocument } from './openapi';
@@ -22,6 +24,8 @@ export function apiRoutes(ctx: Context, bodyLimit: string): Router {
   r.use(bearerAuth(ctx.apiTokens));
   r.use(vendorApi(ctx));
   r.use(questionnaireApi(ctx));
+  r.use(reviewApi(ctx));
+  r.use(findingApi(ctx));
   r.use(notFound);
   return r;
 }

@@ -77,3 +77,9 @@ export const pageParam = z.coerce
   .min(1, 'page must be 1 or more')
   .max(100000, 'page is too large')
   .default(1);
+
+/** Only the keys the client sent, so a PATCH never resets a field it did not name. */
+export function sentFields<T extends object>(parsed: T, body: unknown): Partial<T> {
+  const keys = Object.keys((body ?? {}) as object);
+  return Object.fromEntries(Object.entries(parsed).filter(([k]) => keys.includes(k))) as Partial<T>;
+}

@@ -11,6 +11,7 @@ export const NAVIGATION: NavItem[] = [
   { href: '/', label: 'Dashboard', roles: 'all' },
   { href: '/vendors', label: 'Vendors', roles: 'all' },
   { href: '/questionnaires', label: 'Questionnaires', roles: 'all' },
+  { href: '/findings', label: 'Findings', roles: 'all' },
   { href: '/admin/templates', label: 'Templates', roles: ['admin', 'procurement', 'reviewer'] },
   { href: '/admin/users', label: 'Users', roles: ['admin'] },
   { href: '/admin/audit', label: 'Audit log', roles: ['admin', 'viewer'] },

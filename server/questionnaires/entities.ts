@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { JsonColumn, TimestampColumn } from '../db/columns';
-import type { Template } from './template';
+import type { Severity, Template } from './template';
 
 export const QUESTIONNAIRE_STATUSES = ['sent', 'in_progress', 'submitted', 'returned', 'approved', 'rejected', 'revoked'] as const;
 /** Stored statuses; "expired" is derived from the due date (see service.displayStatus). */
@@ -64,6 +64,22 @@ export class Questionnaire {
   @TimestampColumn({ nullable: true })
   submittedAt!: Date | null;
 
+  /** 0-100 from the template's risk rules, set at (each) submission. */
+  @Column({ type: 'integer', nullable: true })
+  score!: number | null;
+
+  @Column({ type: 'varchar', length: 10, nullable: true })
+  residualRating!: Severity | null;
+
+  @Column({ type: 'text', nullable: true })
+  decisionReason!: string | null;
+
+  @Column({ type: 'integer', nullable: true })
+  decidedById!: number | null;
+
+  @TimestampColumn({ nullable: true })
+  decidedAt!: Date | null;
+
   @TimestampColumn()
   createdAt!: Date;
 
@@ -97,6 +113,96 @@ export class QuestionnaireLink {
 
   @TimestampColumn({ nullable: true })
   revokedAt!: Date | null;
+
+  /** The token encrypted with the portal's key, so later emails can carry the same link. */
+  @Column({ type: 'text', nullable: true })
+  tokenEncrypted!: string | null;
+}
+
+/** Every change to an answer: before, after, who and when. */
+@Entity('answer_history')
+@Index('IDX_answer_history_question', ['questionnaireId', 'questionId'])
+export class AnswerHistory {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: 'integer' })
+  questionnaireId!: number;
+
+  @Column({ type: 'varchar', length: 64 })
+  questionId!: string;
+
+  @JsonColumn({ nullable: true })
+  previousValue!: AnswerValue;
+
+  @JsonColumn({ nullable: true })
+  newValue!: AnswerValue;
+
+  @Column({ type: 'varchar', length: 300 })
+  changedBy!: string;
+
+  @TimestampColumn()
+  changedAt!: Date;
+}
+
+export const REVIEW_MARKS = ['accepted', 'clarify', 'finding'] as const;
+export type ReviewMark = (typeof REVIEW_MARKS)[number];
+
+/** A reviewer's mark on one question: internal comment, and the message to the vendor when clarifying. */
+@Entity('question_reviews')
+@Index('IDX_question_reviews_question', ['questionnaireId', 'questionId'], { unique: true })
+export class QuestionReview {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: 'integer' })
+  questionnaireId!: number;
+
+  @Column({ type: 'varchar', length: 64 })
+  questionId!: string;
+
+  @Column({ type: 'varchar', length: 12, nullable: true })
+  mark!: ReviewMark | null;
+
+  /** Internal: never shown to the vendor. */
+  @Column({ type: 'text', nullable: true })
+  comment!: string | null;
+
+  /** What the vendor is asked, shown beside the reopened question. */
+  @Column({ type: 'text', nullable: true })
+  clarification!: string | null;
+
+  @Column({ type: 'integer', nullable: true })
+  updatedById!: number | null;
+
+  @TimestampColumn()
+  updatedAt!: Date;
+}
+
+/** One request for clarification: the questions reopened, with the reviewer's message for each. */
+@Entity('clarification_rounds')
+export class ClarificationRound {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Index('IDX_clarification_rounds_questionnaire')
+  @Column({ type: 'integer' })
+  questionnaireId!: number;
+
+  @Column({ type: 'integer' })
+  round!: number;
+
+  @JsonColumn()
+  questions!: { questionId: string; message: string }[];
+
+  @Column({ type: 'integer', nullable: true })
+  requestedById!: number | null;
+
+  @TimestampColumn()
+  requestedAt!: Date;
+
+  @TimestampColumn({ nullable: true })
+  respondedAt!: Date | null;
 }
 
 /** The current answer to one question. Value: text, a number, a list of option values, or null. */

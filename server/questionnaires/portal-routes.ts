@@ -83,6 +83,9 @@ export function portalRoutes(ctx: Context): Router {
     const v = await view(q);
     const today = service.today();
     const sectionIds = new Set(section.questions.map((x) => x.id));
+    const round = await service.openRound(q);
+    const messages = new Map(round?.questions.map((x) => [x.questionId, x.message]) ?? []);
+    const reopened = round ? service.reopenedQuestions(q, round) : null;
     res.render('portal/section', {
       title: section.title,
       q,
@@ -99,6 +102,10 @@ export function portalRoutes(ctx: Context): Router {
         value: extra.typed && `a__${question.id}` in extra.typed ? extra.typed[`a__${question.id}`] : v.answers.get(question.id),
         files: v.filesByQuestion.get(question.id) ?? [],
         error: extra.errors?.[question.id] ?? null,
+        // When returned for clarification, only the reopened questions can change.
+        locked: reopened !== null && !reopened.has(question.id),
+        clarification: messages.get(question.id) ?? null,
+        display: displayAnswer(question, v.answers.get(question.id)),
       })),
       errors: extra.errors ?? {},
       saved: extra.saved ?? false,
@@ -116,7 +123,10 @@ export function portalRoutes(ctx: Context): Router {
       return res.render('portal/readonly', { title: q.title, q, sections: answeredSections(q, v.answers, v.filesByQuestion, service.today()), statusText: statusText(q) });
     }
     const vendorName = (await ctx.vendors.get(q.vendorId)).legalName;
-    res.render('portal/welcome', { title: q.title, q, vendorName, progress: v.progress, questionCount: v.progress.total });
+    const round = await service.openRound(q);
+    const located = new Map(q.snapshot.sections.flatMap((s) => s.questions.map((x) => [x.id, { sectionId: s.id, text: x.text }] as const)));
+    const clarifications = round ? round.questions.map((x) => ({ ...x, ...located.get(x.questionId)! })) : [];
+    res.render('portal/welcome', { title: q.title, q, vendorName, progress: v.progress, questionCount: v.progress.total, clarifications });
   });
 
   r.get('/:token/s/:sectionId', resolve, async (req, res) => {

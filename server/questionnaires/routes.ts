@@ -98,6 +98,7 @@ export function questionnaireRoutes(ctx: Context): Router {
       sections: answeredSections(q, answers, byQuestion, service.today()),
       history,
       canManage: ['admin', 'procurement'].includes(req.user!.role) && ['sent', 'in_progress', 'returned'].includes(q.status),
+      canReview: ['admin', 'reviewer'].includes(req.user!.role) && ['submitted', 'returned', 'approved', 'rejected'].includes(q.status),
       values: {},
       errors: {},
     });

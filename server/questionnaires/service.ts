@@ -7,11 +7,11 @@ import { ConflictError, GoneError, HttpError, NotFoundError, ValidationError } f
 import { questionnaireSentEmail } from '../mail/messages/questionnaire-sent';
 import { questionnaireSubmittedEmail } from '../mail/messages/questionnaire-submitted';
 import { enqueueMail } from '../mail/outbox';
-import { newToken, sha256Hex } from '../security/crypto';
+import { decryptText, encryptText, newToken, sha256Hex } from '../security/crypto';
 import { Vendor, VendorContact } from '../vendors/entities';
 import { addMonths } from '../vendors/risk';
 import { allQuestions, type Answers, isAnswered, isVisible, normalizeAnswer } from './answers';
-import { type AnswerValue, EvidenceFile, Questionnaire, QuestionnaireAnswer, QuestionnaireLink, type QuestionnaireStatus } from './entities';
+import { AnswerHistory, type AnswerValue, ClarificationRound, EvidenceFile, Questionnaire, QuestionnaireAnswer, QuestionnaireLink, type QuestionnaireStatus } from './entities';
 import { ACCEPTED_DESCRIPTION, detectType, type EvidenceStore, sanitizeFileName } from './evidence';
 import type { TemplateRegistry } from './registry';
 import type { TemplateQuestion, TemplateSection } from './template';
@@ -48,6 +48,10 @@ export interface QuestionnaireServiceDeps {
   baseUrl: string;
   organizationName: string;
   maxFiles: number;
+  /** Encrypts link tokens so later emails can carry the same link. */
+  linkKey: Buffer;
+  /** Runs inside the submission's transaction (scoring and findings). */
+  afterSubmit?: (m: EntityManager, actor: Actor, q: Questionnaire) => Promise<void>;
 }
 
 export interface UploadedFile {
@@ -170,7 +174,15 @@ export class QuestionnaireService {
     const now = this.d.clock.now();
     await m.update(QuestionnaireLink, { questionnaireId: q.id, replacedAt: IsNull(), revokedAt: IsNull() }, { replacedAt: now });
     const token = newToken();
-    await m.insert(QuestionnaireLink, { questionnaireId: q.id, tokenHash: sha256Hex(token), issuedAt: now, expiresAt: this.linkExpiry(q.dueDate), replacedAt: null, revokedAt: null });
+    await m.insert(QuestionnaireLink, {
+      questionnaireId: q.id,
+      tokenHash: sha256Hex(token),
+      tokenEncrypted: encryptText(this.d.linkKey, token),
+      issuedAt: now,
+      expiresAt: this.linkExpiry(q.dueDate),
+      replacedAt: null,
+      revokedAt: null,
+    });
     const link = `${this.d.baseUrl}/q/${token}`;
     const sender = actor.id ? await m.findOne(User, { where: { id: actor.id } }) : null;
     const questions = allQuestions(q.snapshot).length;
@@ -287,9 +299,38 @@ export class QuestionnaireService {
     return f;
   }
 
-  /** Whether the vendor may still change answers. */
+  /** Whether the vendor may still change answers (when returned: only the reopened ones). */
   editable(q: Questionnaire): boolean {
-    return q.status === 'sent' || q.status === 'in_progress';
+    return q.status === 'sent' || q.status === 'in_progress' || q.status === 'returned';
+  }
+
+  /** The clarification round the vendor is answering, if the questionnaire was returned. */
+  async openRound(q: Questionnaire, m: EntityManager = this.d.ds.manager): Promise<ClarificationRound | null> {
+    if (q.status !== 'returned') return null;
+    return m.findOne(ClarificationRound, { where: { questionnaireId: q.id, respondedAt: IsNull() }, order: { round: 'DESC' } });
+  }
+
+  /**
+   * The questions a returned questionnaire lets the vendor change: those the reviewer reopened, and
+   * any question shown only because of one of them (a follow-up that the new answer may call for).
+   */
+  reopenedQuestions(q: Questionnaire, round: ClarificationRound): Set<string> {
+    const ids = new Set(round.questions.map((x) => x.questionId));
+    for (const { q: question } of allQuestions(q.snapshot)) {
+      if (question.show_if && ids.has(question.show_if.question)) ids.add(question.id);
+    }
+    return ids;
+  }
+
+  /** The live link of a questionnaire (for emails after the first), or null if none can be rebuilt. */
+  async currentLink(m: EntityManager, questionnaireId: number): Promise<{ url: string; link: QuestionnaireLink } | null> {
+    const link = await m.findOne(QuestionnaireLink, { where: { questionnaireId, replacedAt: IsNull(), revokedAt: IsNull() }, order: { id: 'DESC' } });
+    if (!link?.tokenEncrypted) return null;
+    return { url: `${this.d.baseUrl}/q/${decryptText(this.d.linkKey, link.tokenEncrypted)}`, link };
+  }
+
+  async history(questionnaireId: number): Promise<AnswerHistory[]> {
+    return this.d.ds.getRepository(AnswerHistory).find({ where: { questionnaireId }, order: { changedAt: 'ASC', id: 'ASC' } });
   }
 
   /**
@@ -306,9 +347,12 @@ export class QuestionnaireService {
     removeFileId: number | null,
   ): Promise<{ errors: Record<string, string> }> {
     if (!this.editable(q)) throw new ConflictError('This questionnaire has been submitted; its answers can no longer be changed.');
+    const round = await this.openRound(q);
+    const reopened = round ? this.reopenedQuestions(q, round) : null;
     const errors: Record<string, string> = {};
     const values = new Map<string, AnswerValue>();
     for (const question of section.questions) {
+      if (reopened && !reopened.has(question.id)) continue;
       if (question.type === 'file' || form[`present__${question.id}`] === undefined) continue;
       const result = normalizeAnswer(question, form[`a__${question.id}`]);
       if ('error' in result) errors[question.id] = result.error;
@@ -317,7 +361,7 @@ export class QuestionnaireService {
     const fileQuestions = new Set(section.questions.filter((x) => x.type === 'file').map((x) => x.id));
     const accepted: { questionId: string; fileName: string; mediaType: string; buffer: Buffer }[] = [];
     for (const up of uploads) {
-      if (!fileQuestions.has(up.questionId)) throw new HttpError(400, 'A file was sent for a question that takes no file.');
+      if (!fileQuestions.has(up.questionId) || (reopened && !reopened.has(up.questionId))) throw new HttpError(400, 'A file was sent for a question that takes no file here.');
       const mediaType = detectType(up.buffer, up.originalName);
       if (!mediaType) {
         errors[up.questionId] = `“${sanitizeFileName(up.originalName)}” was not accepted: upload ${ACCEPTED_DESCRIPTION} (the file's content decides, not its name${up.buffer.length === 0 ? '; this file is empty' : ''}).`;
@@ -348,6 +392,7 @@ export class QuestionnaireService {
             if (value === null) continue;
             await m.save(m.create(QuestionnaireAnswer, { questionnaireId: q.id, questionId, value, updatedAt: now }));
           }
+          await m.save(m.create(AnswerHistory, { questionnaireId: q.id, questionId, previousValue: row?.value ?? null, newValue: value, changedBy: actor.label, changedAt: now }));
           changed += 1;
         }
         for (const s of stored) {
@@ -358,7 +403,7 @@ export class QuestionnaireService {
         }
         if (removeFileId) {
           removed = await m.findOne(EvidenceFile, { where: { id: removeFileId, questionnaireId: q.id } });
-          if (!removed) throw new NotFoundError('No such file.');
+          if (!removed || (reopened && !reopened.has(removed.questionId))) throw new NotFoundError('No such file.');
           await m.delete(EvidenceFile, { id: removed.id });
           await recordAudit(m, this.d.clock, actor, { action: 'evidence.removed', entityType: 'questionnaire', entityId: q.id, details: { fileId: removed.id, fileName: removed.fileName } });
         }
@@ -413,11 +458,20 @@ export class QuestionnaireService {
       const fresh = await m.findOneByOrFail(Questionnaire, { id: q.id });
       if (!this.editable(fresh)) throw new ConflictError('This questionnaire has already been submitted.');
       const now = this.d.clock.now();
+      const round = await this.openRound(fresh, m);
+      if (round) await m.update(ClarificationRound, { id: round.id }, { respondedAt: now });
       await m.update(Questionnaire, { id: q.id }, { status: 'submitted', submittedAt: now, updatedAt: now });
       const readOnlyUntil = new Date(now.getTime() + READ_ONLY_DAYS * DAY);
       const links = await m.find(QuestionnaireLink, { where: { questionnaireId: q.id, replacedAt: IsNull(), revokedAt: IsNull() } });
       for (const l of links) if (l.expiresAt < readOnlyUntil) await m.update(QuestionnaireLink, { id: l.id }, { expiresAt: readOnlyUntil });
-      await recordAudit(m, this.d.clock, actor, { action: 'questionnaire.submitted', entityType: 'questionnaire', entityId: q.id, changes: { status: [fresh.status, 'submitted'] } });
+      await recordAudit(m, this.d.clock, actor, {
+        action: round ? 'questionnaire.resubmitted' : 'questionnaire.submitted',
+        entityType: 'questionnaire',
+        entityId: q.id,
+        changes: { status: [fresh.status, 'submitted'] },
+        details: round ? { round: round.round } : undefined,
+      });
+      await this.d.afterSubmit?.(m, actor, { ...fresh, status: 'submitted', submittedAt: now });
       const vendor = await m.findOneByOrFail(Vendor, { id: q.vendorId });
       await recordAudit(m, this.d.clock, actor, { action: 'vendor.questionnaire_submitted', entityType: 'vendor', entityId: vendor.id, details: { questionnaireId: q.id, title: q.title } });
       const owner = vendor.businessOwnerId ? await m.findOne(User, { where: { id: vendor.businessOwnerId } }) : null;

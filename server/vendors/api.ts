@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Context } from '../context';
 import { NotFoundError } from '../errors';
 import { requireRole } from '../http/auth';
-import { pageNumber, parseInput } from '../http/forms';
+import { pageNumber, parseInput, sentFields } from '../http/forms';
 import { actorOf } from '../http/request';
 import { contactJson, vendorJson } from './present';
 import { listQuerySchema, toFilter } from './routes';
@@ -24,11 +24,6 @@ function id(raw: string | string[] | undefined, what: string): number {
   return Number(s);
 }
 
-/** Only the keys the client sent, so a PATCH never resets a field it did not name. */
-function sentKeys<T extends object>(parsed: T, body: unknown): Partial<T> {
-  const keys = Object.keys((body ?? {}) as object);
-  return Object.fromEntries(Object.entries(parsed).filter(([k]) => keys.includes(k))) as Partial<T>;
-}
 
 /** /api/v1/vendors: the vendor inventory for scripts and other systems; see openapi.ts. */
 export function vendorApi(ctx: Context): Router {
@@ -58,14 +53,15 @@ export function vendorApi(ctx: Context): Router {
   r.patch('/vendors/:id', editors, async (req, res) => {
     const vendorId = id(req.params.id, 'vendor');
     await vendors.get(vendorId);
-    const changes = sentKeys(parseInput(patchVendorSchema, req.body), req.body);
+    const changes = sentFields(parseInput(patchVendorSchema, req.body), req.body);
     const v = await vendors.update(actorOf(req), vendorId, changes);
     res.json(vendorJson(v));
   });
 
   r.post('/vendors/:id/status', editors, async (req, res) => {
     const input = parseInput(transitionSchema, req.body);
-    const v = await vendors.transition(actorOf(req), id(req.params.id, 'vendor'), input.to, input.reason);
+    const adminOverride = req.user!.role === 'admin' && (req.body as { override?: unknown }).override === true;
+    const v = await vendors.transition(actorOf(req), id(req.params.id, 'vendor'), input.to, input.reason, { adminOverride });
     res.json(vendorJson(v));
   });
 
@@ -81,7 +77,7 @@ export function vendorApi(ctx: Context): Router {
   });
 
   r.patch('/vendors/:id/contacts/:contactId', editors, async (req, res) => {
-    const changes = sentKeys(parseInput(patchContactSchema, req.body), req.body);
+    const changes = sentFields(parseInput(patchContactSchema, req.body), req.body);
     const c = await vendors.updateContact(actorOf(req), id(req.params.id, 'vendor'), id(req.params.contactId, 'contact'), changes);
     res.json(contactJson(c));
   });

@@ -87,6 +87,18 @@ export class Vendor {
   @Column({ type: 'varchar', length: 10, nullable: true })
   nextReassessmentOn!: string | null;
 
+  /** The latest submitted assessment's score (0-100). */
+  @Column({ type: 'integer', nullable: true })
+  lastScore!: number | null;
+
+  /** Inherent tier combined with the open findings (see reviews/scoring.ts). */
+  @Column({ type: 'varchar', length: 10, nullable: true })
+  residualRating!: 'critical' | 'high' | 'medium' | 'low' | null;
+
+  /** The latest review decision; a rejection keeps the vendor from becoming active. */
+  @Column({ type: 'varchar', length: 10, nullable: true })
+  lastDecision!: 'approved' | 'rejected' | null;
+
   @Column({ type: 'integer', nullable: true })
   createdById!: number | null;
 

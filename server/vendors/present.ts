@@ -31,6 +31,8 @@ export function vendorRow(v: Vendor, owners: Map<number, User>, today: string) {
     assessmentLabel: ASSESSMENT_STATE_LABELS[state],
     lastAssessedOn: v.lastAssessedOn,
     nextReassessmentOn: v.nextReassessmentOn,
+    lastScore: v.lastScore,
+    residualRating: v.residualRating,
     ownerName: v.businessOwnerId ? (owners.get(v.businessOwnerId)?.name ?? '') : '',
   };
 }
@@ -58,6 +60,9 @@ export function vendorDetail(v: Vendor, owner: User | undefined, overrideBy: Use
     tierOverrideBy: overrideBy?.name ?? null,
     tierOverrideAt: v.tierOverrideAt,
     intervalMonths: months,
+    lastScore: v.lastScore,
+    residualRating: v.residualRating,
+    lastDecision: v.lastDecision,
     assessment: state,
     createdAt: v.createdAt,
     updatedAt: v.updatedAt,
@@ -87,6 +92,9 @@ export function vendorJson(v: Vendor, contacts?: VendorContact[], subprocessors?
     tierOverrideReason: v.tierOverrideReason,
     lastAssessedOn: v.lastAssessedOn,
     nextReassessmentOn: v.nextReassessmentOn,
+    lastScore: v.lastScore,
+    residualRating: v.residualRating,
+    lastDecision: v.lastDecision,
     createdAt: v.createdAt.toISOString(),
     updatedAt: v.updatedAt.toISOString(),
     ...(contacts ? { contacts: contacts.map(contactJson) } : {}),

@@ -184,12 +184,13 @@ export function vendorRoutes(ctx: Context): Router {
   /** Renders the vendor page; forms on it that fail come back here with their section's errors. */
   const renderDetail = async (req: Request, res: Response, id: number, form?: { section: string; errors: Record<string, string>; values: Record<string, unknown> }) => {
     const v = await vendors.get(id);
-    const [contacts, subprocessors, timeline, users, questionnaires] = await Promise.all([
+    const [contacts, subprocessors, timeline, users, questionnaires, riskHistory] = await Promise.all([
       vendors.contacts(id),
       vendors.subprocessors(id),
       vendors.timeline(id),
       vendors.usersById([v.businessOwnerId, v.tierOverrideById]),
       ctx.questionnaires.forVendor(id),
+      ctx.reviews.riskHistory(id),
     ]);
     const role = req.user!.role;
     res.render('vendors/show', {
@@ -198,6 +199,7 @@ export function vendorRoutes(ctx: Context): Router {
       contacts,
       subprocessors,
       timeline,
+      riskHistory,
       questionnaires: questionnaires.map((q) => {
         const status = ctx.questionnaires.displayStatus(q);
         return { id: q.id, title: q.title, dueDate: q.dueDate, sentAt: q.sentAt, recipientEmail: q.recipientEmail, status, statusLabel: QUESTIONNAIRE_STATUS_LABELS[status] };
@@ -246,7 +248,8 @@ export function vendorRoutes(ctx: Context): Router {
   r.post('/:id/status', editors, async (req, res) => {
     await detailForm(req, res, 'status', async () => {
       const input = parseInput(transitionSchema, req.body);
-      const v = await vendors.transition(actorOf(req), idParam(req.params.id), input.to, input.reason);
+      const adminOverride = req.user!.role === 'admin' && (req.body as Record<string, unknown>).override === 'on';
+      const v = await vendors.transition(actorOf(req), idParam(req.params.id), input.to, input.reason, { adminOverride });
       flash(req, 'success', `Status is now ${STATUS_LABELS[v.status]}.`);
       res.redirect(303, `/vendors/${v.id}`);
     });

@@ -181,6 +181,9 @@ export class VendorService {
       tierOverrideAt: null,
       lastAssessedOn,
       ...deriveRisk(this.d.intervals, { ...input, tierOverride: null, lastAssessedOn }),
+      lastScore: null,
+      residualRating: null,
+      lastDecision: null,
       createdById,
       createdAt: now,
       updatedAt: now,
@@ -229,13 +232,18 @@ export class VendorService {
   }
 
   /** Moves a vendor along the pipeline; only the allowed moves, each with a reason; audited. */
-  async transition(actor: Actor, id: number, to: VendorStatus, reason: string): Promise<Vendor> {
+  async transition(actor: Actor, id: number, to: VendorStatus, reason: string, opts: { adminOverride?: boolean } = {}): Promise<Vendor> {
     return this.d.transact(async (m) => {
       const v = await m.findOne(Vendor, { where: { id } });
       if (!v) throw new NotFoundError('No such vendor.');
       if (!TRANSITIONS[v.status].includes(to)) {
         const allowed = TRANSITIONS[v.status].map((s) => STATUS_LABELS[s]).join(' or ');
         const message = `A vendor cannot move from ${STATUS_LABELS[v.status]} to ${STATUS_LABELS[to]}; from ${STATUS_LABELS[v.status]} it can move to ${allowed}.`;
+        throw new ConflictError(message, { to: message });
+      }
+      const overridden = to === 'active' && v.lastDecision === 'rejected';
+      if (overridden && !opts.adminOverride) {
+        const message = 'The latest assessment of this vendor was rejected, so it cannot become active. An administrator can override this with a reason.';
         throw new ConflictError(message, { to: message });
       }
       const now = this.d.clock.now();
@@ -245,7 +253,7 @@ export class VendorService {
         entityType: 'vendor',
         entityId: id,
         changes: { status: [v.status, to] },
-        details: { reason },
+        details: overridden ? { reason, overrideOfRejectedAssessment: true } : { reason },
       });
       return { ...v, status: to, updatedAt: now };
     });
