@@ -16,7 +16,6 @@ export class CreateQuestionnaires1795478400000 implements MigrationInterface {
           col.int('templateVersion'),
           col.varchar('templateHash', 64),
           col.varchar('title', 200),
-          col.text('snapshot'),
           col.varchar('status', 20),
           col.varchar('dueDate', 10),
           col.int('sentById', { isNullable: true }),
@@ -31,6 +30,7 @@ export class CreateQuestionnaires1795478400000 implements MigrationInterface {
           new TableForeignKey({ columnNames: ['vendorId'], referencedTableName: 'vendors', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
           new TableForeignKey({ columnNames: ['contactId'], referencedTableName: 'vendor_contacts', referencedColumnNames: ['id'], onDelete: 'SET NULL' }),
           new TableForeignKey({ columnNames: ['sentById'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'SET NULL' }),
+          new TableForeignKey({ columnNames: ['templateHash'], referencedTableName: 'template_snapshots', referencedColumnNames: ['hash'] }),
         ],
       }),
     );

@@ -41,7 +41,7 @@ describe('demo data', () => {
     assert.equal(states.size, 4, `assessment states present: ${[...states].join(', ')}`);
     const questionnaires = await t.ctx.ds.getRepository(Questionnaire).find();
     assert.deepEqual(new Set(questionnaires.map((q) => q.status)), new Set(['sent', 'in_progress', 'submitted', 'approved', 'revoked']));
-    const submitted = questionnaires.find((q) => q.status === 'approved')!;
+    const submitted = await t.ctx.questionnaires.hydrate(questionnaires.find((q) => q.status === 'approved')!);
     assert.deepEqual(t.ctx.questionnaires.missingRequired(submitted, await t.ctx.questionnaires.answers(submitted.id), await t.ctx.questionnaires.files(submitted.id)), []);
     assert.ok((await t.ctx.questionnaires.files(submitted.id)).length > 0, 'submitted demo answers carry evidence');
   });

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { AuditEntry } from '../server/audit/entities';
 import { DAY } from '../server/clock';
 import { QUESTIONNAIRES_DIR } from '../server/paths';
-import { EvidenceFile, Questionnaire, QuestionnaireAnswer } from '../server/questionnaires/entities';
+import { EvidenceFile, Questionnaire, QuestionnaireAnswer, TemplateSnapshot } from '../server/questionnaires/entities';
 import { loadTemplates, parseTemplate } from '../server/questionnaires/template';
 import { createTestApp, type TestApp } from './helpers/app';
 import { type Agent, csrfFrom, makeVendor, signedIn, submit } from './helpers/http';
@@ -102,6 +102,8 @@ describe('questionnaires', () => {
       assert.doesNotMatch(page.text, /CHANGED QUESTION TEXT/);
       const stored = await t.ctx.questionnaires.get(q.id);
       assert.equal(stored.templateVersion, 1);
+      const snapshots = await t.ctx.ds.getRepository(TemplateSnapshot).find();
+      assert.equal(snapshots.filter((x) => x.templateId === 'test-dd').length, 1, 'one stored snapshot serves every questionnaire sent with the same content');
       assert.equal(stored.templateHash, parseTemplate('x.yaml', TEST_TEMPLATE).contentHash);
     } finally {
       fs.writeFileSync(path.join(dir, 'test-dd.yaml'), TEST_TEMPLATE);

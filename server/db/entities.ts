@@ -5,7 +5,7 @@ import { OutboxMessage } from '../mail/entities';
 import { Vendor, VendorContact, VendorImport, VendorSubprocessor } from '../vendors/entities';
 import { AppSetting } from './settings.entity';
 import { Finding } from '../findings/entities';
-import { AnswerHistory, ClarificationRound, EvidenceFile, Questionnaire, QuestionnaireAnswer, QuestionnaireLink, QuestionReview } from '../questionnaires/entities';
+import { AnswerHistory, ClarificationRound, EvidenceFile, Questionnaire, QuestionnaireAnswer, QuestionnaireLink, QuestionReview, TemplateSnapshot } from '../questionnaires/entities';
 
 /** Every entity the DataSource knows; a feature adds its own here. */
-export const ENTITIES = [User, UserToken, SessionRecord, ApiToken, AuditEntry, OutboxMessage, AppSetting, Vendor, VendorContact, VendorSubprocessor, VendorImport, Questionnaire, QuestionnaireLink, QuestionnaireAnswer, EvidenceFile, Finding, AnswerHistory, QuestionReview, ClarificationRound];
+export const ENTITIES = [User, UserToken, SessionRecord, ApiToken, AuditEntry, OutboxMessage, AppSetting, Vendor, VendorContact, VendorSubprocessor, VendorImport, Questionnaire, QuestionnaireLink, QuestionnaireAnswer, EvidenceFile, Finding, AnswerHistory, QuestionReview, ClarificationRound, TemplateSnapshot];

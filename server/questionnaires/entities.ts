@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { JsonColumn, TimestampColumn } from '../db/columns';
 import type { Severity, Template } from './template';
 
@@ -37,8 +37,10 @@ export class Questionnaire {
   @Column({ type: 'varchar', length: 200 })
   title!: string;
 
-  /** The template exactly as sent; later edits of the file never reach it. */
-  @JsonColumn()
+  /**
+   * The template exactly as sent (template_snapshots, by templateHash); later edits of the file
+   * never reach it. Not a column: filled in by QuestionnaireService.hydrate().
+   */
   snapshot!: Template;
 
   @Index('IDX_questionnaires_status')
@@ -85,6 +87,25 @@ export class Questionnaire {
 
   @TimestampColumn()
   updatedAt!: Date;
+}
+
+/** A template as it was sent, stored once per content hash. Never changes. */
+@Entity('template_snapshots')
+export class TemplateSnapshot {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  hash!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  templateId!: string;
+
+  @Column({ type: 'integer' })
+  version!: number;
+
+  @JsonColumn()
+  content!: Template;
+
+  @TimestampColumn()
+  createdAt!: Date;
 }
 
 /** One link ever issued for a questionnaire; only the SHA-256 of its token is kept. */

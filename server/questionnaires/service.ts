@@ -11,10 +11,10 @@ import { decryptText, encryptText, newToken, sha256Hex } from '../security/crypt
 import { Vendor, VendorContact } from '../vendors/entities';
 import { addMonths } from '../vendors/risk';
 import { allQuestions, type Answers, isAnswered, isVisible, normalizeAnswer } from './answers';
-import { AnswerHistory, type AnswerValue, ClarificationRound, EvidenceFile, Questionnaire, QuestionnaireAnswer, QuestionnaireLink, type QuestionnaireStatus } from './entities';
+import { AnswerHistory, type AnswerValue, ClarificationRound, EvidenceFile, Questionnaire, QuestionnaireAnswer, QuestionnaireLink, type QuestionnaireStatus, TemplateSnapshot } from './entities';
 import { ACCEPTED_DESCRIPTION, detectType, type EvidenceStore, sanitizeFileName } from './evidence';
 import type { TemplateRegistry } from './registry';
-import type { TemplateQuestion, TemplateSection } from './template';
+import type { Template, TemplateQuestion, TemplateSection } from './template';
 
 /** A link stays valid this long after the due date, so a late vendor can still finish. */
 export const GRACE_DAYS = 14;
@@ -67,7 +67,22 @@ function endOfDay(date: string): Date {
 
 /** Questionnaires: sending by link, the vendor's answers and evidence, submission, and the staff actions around them. */
 export class QuestionnaireService {
+  /** Snapshots never change, so each is parsed once per process. */
+  private readonly snapshots = new Map<string, Template>();
+
   constructor(private readonly d: QuestionnaireServiceDeps) {}
+
+  /** Attaches the template the questionnaire was sent with (from its snapshot, by content hash). */
+  async hydrate<T extends Pick<Questionnaire, 'templateHash' | 'snapshot'>>(q: T, m: EntityManager = this.d.ds.manager): Promise<T> {
+    if (q.snapshot) return q;
+    let content = this.snapshots.get(q.templateHash);
+    if (!content) {
+      content = (await m.findOneByOrFail(TemplateSnapshot, { hash: q.templateHash })).content;
+      this.snapshots.set(q.templateHash, content);
+    }
+    q.snapshot = content;
+    return q;
+  }
 
   today(): string {
     return this.d.clock.now().toISOString().slice(0, 10);
@@ -86,7 +101,7 @@ export class QuestionnaireService {
   async get(id: number): Promise<Questionnaire> {
     const q = Number.isSafeInteger(id) ? await this.d.ds.getRepository(Questionnaire).findOne({ where: { id } }) : null;
     if (!q) throw new NotFoundError('No such questionnaire.');
-    return q;
+    return this.hydrate(q);
   }
 
   async forVendor(vendorId: number): Promise<Questionnaire[]> {
@@ -128,6 +143,9 @@ export class QuestionnaireService {
       const contact = await m.findOne(VendorContact, { where: { id: input.contactId, vendorId: vendor.id } });
       if (!contact) throw new ValidationError({ contactId: 'Choose one of this vendor\'s contacts.' });
       const now = this.d.clock.now();
+      if ((await m.count(TemplateSnapshot, { where: { hash: template.contentHash } })) === 0) {
+        await m.insert(TemplateSnapshot, { hash: template.contentHash, templateId: template.id, version: template.template.version, content: template.template, createdAt: now });
+      }
       const q = await m.save(
         m.create(Questionnaire, {
           vendorId: vendor.id,
@@ -138,7 +156,6 @@ export class QuestionnaireService {
           templateVersion: template.template.version,
           templateHash: template.contentHash,
           title: template.template.title,
-          snapshot: template.template,
           status: 'sent',
           dueDate,
           sentById: actor.id,
@@ -150,6 +167,7 @@ export class QuestionnaireService {
           updatedAt: now,
         }),
       );
+      q.snapshot = template.template;
       const link = await this.issueLink(m, q, vendor, actor);
       await recordAudit(m, this.d.clock, actor, {
         action: 'questionnaire.sent',
@@ -215,7 +233,7 @@ export class QuestionnaireService {
       if (!OPEN.includes(q.status)) throw new ConflictError(`A ${STATUS_LABELS[q.status].toLowerCase()} questionnaire cannot be resent.`);
       if (this.displayStatus(q) === 'expired') throw new ConflictError('The questionnaire has expired; extend the due date first.');
       const vendor = await m.findOneByOrFail(Vendor, { id: q.vendorId });
-      const url = await this.issueLink(m, q, vendor, actor);
+      const url = await this.issueLink(m, await this.hydrate(q, m), vendor, actor);
       await recordAudit(m, this.d.clock, actor, { action: 'questionnaire.resent', entityType: 'questionnaire', entityId: q.id, details: { to: q.recipientEmail } });
       return url;
     });
@@ -257,7 +275,7 @@ export class QuestionnaireService {
     if (!/^[A-Za-z0-9_-]{40,60}$/.test(token)) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
     const link = await this.d.ds.getRepository(QuestionnaireLink).findOne({ where: { tokenHash: sha256Hex(token) } });
     if (!link) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
-    const q = await this.d.ds.getRepository(Questionnaire).findOneByOrFail({ id: link.questionnaireId });
+    const q = await this.hydrate(await this.d.ds.getRepository(Questionnaire).findOneByOrFail({ id: link.questionnaireId }));
     const contact = await this.senderContact(q);
     if (link.revokedAt) throw new GoneError(`This questionnaire was withdrawn. ${contact}`);
     if (link.replacedAt) throw new GoneError(`A newer link to this questionnaire was sent; use the most recent email. ${contact}`);
@@ -471,7 +489,7 @@ export class QuestionnaireService {
         changes: { status: [fresh.status, 'submitted'] },
         details: round ? { round: round.round } : undefined,
       });
-      await this.d.afterSubmit?.(m, actor, { ...fresh, status: 'submitted', submittedAt: now });
+      await this.d.afterSubmit?.(m, actor, { ...fresh, snapshot: q.snapshot, status: 'submitted', submittedAt: now });
       const vendor = await m.findOneByOrFail(Vendor, { id: q.vendorId });
       await recordAudit(m, this.d.clock, actor, { action: 'vendor.questionnaire_submitted', entityType: 'vendor', entityId: vendor.id, details: { questionnaireId: q.id, title: q.title } });
       const owner = vendor.businessOwnerId ? await m.findOne(User, { where: { id: vendor.businessOwnerId } }) : null;

@@ -85,7 +85,7 @@ export class ReviewService {
     const q = await m.findOne(Questionnaire, { where: { id } });
     if (!q) throw new NotFoundError('No such questionnaire.');
     if (q.status !== 'submitted') throw new ConflictError(`Only a submitted questionnaire can be reviewed; this one is ${q.status.replace('_', ' ')}.`);
-    return q;
+    return this.d.questionnaires.hydrate(q, m);
   }
 
   /**
