@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { recordAudit } from '../audit/service';
 import type { Context } from '../context';
-import { NotFoundError } from '../errors';
+import { NotFoundError, ValidationError } from '../errors';
 import { requireRole, requireUser } from '../http/auth';
 import { handleForm, pageNumber, parseInput, text } from '../http/forms';
 import { actorOf, flash } from '../http/request';
@@ -67,7 +67,7 @@ export function questionnaireRoutes(ctx: Context): Router {
 
   r.get('/questionnaires', staff, async (req, res) => {
     const statusParam = typeof req.query.status === 'string' && req.query.status in STATUS_LABELS ? (req.query.status as DisplayStatus) : undefined;
-    if (req.query.status && !statusParam) throw new NotFoundError('Unknown status filter.');
+    if (req.query.status && !statusParam) throw new ValidationError({ status: `status must be one of: ${Object.keys(STATUS_LABELS).join(', ')}.` });
     const page = pageNumber(req.query.page);
     const { rows, total } = await service.list({ status: statusParam }, page, PAGE_SIZE);
     const names = await vendors.namesById(rows.map((q) => q.vendorId));
