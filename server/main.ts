@@ -37,20 +37,9 @@ async function main(): Promise<void> {
   if (recomputed > 0) logger.info({ vendors: recomputed }, 'next reassessment dates recomputed for the configured intervals');
   const app = createApp(ctx);
   const server = app.listen(config.port);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const port = (server.address() as AddressInfo).port;
-  logger.info({ port, baseUrl: config.baseUrl, mail: ctx.mail.transportKind }, `Oversight is listening on port ${port}`);
+  let scheduler: { stop(): Promise<void> } | null = null;
 
-  const setupLink = await ctx.accounts.issueSetupLink();
-  if (setupLink) {
-    logger.warn(`No user exists yet. Create the first administrator here (the link works once): ${setupLink}`);
-  }
-  const scheduler = startScheduler(ctx);
-  ctx.mail.kick();
-
+  // Handlers first: a SIGTERM that arrives while the portal is still starting stops it cleanly too.
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -61,7 +50,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    await scheduler.stop();
+    await scheduler?.stop();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
@@ -72,6 +61,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const setupLink = await ctx.accounts.issueSetupLink();
+  if (setupLink) {
+    logger.warn(`No user exists yet. Create the first administrator here (the link works once): ${setupLink}`);
+  }
+  if (!stopping) {
+    scheduler = startScheduler(ctx);
+    ctx.mail.kick();
+  }
+  logger.info({ port, baseUrl: config.baseUrl, mail: ctx.mail.transportKind }, `Oversight is listening on port ${port}`);
 }
 
 main().catch((err: unknown) => {
