@@ -42,6 +42,12 @@ describe('questionnaire templates', () => {
     assert.match(wrongValue.errors.join(), /"maybe" is not an answer of that question/);
     const dup = parseTemplate('d.yaml', TEST_TEMPLATE.replace('id: trained', 'id: wisp'));
     assert.match(dup.errors.join(), /question id "wisp" is used twice/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oversight-twins-'));
+    fs.writeFileSync(path.join(dir, 'a.yaml'), TEST_TEMPLATE);
+    fs.writeFileSync(path.join(dir, 'b.yaml'), TEST_TEMPLATE);
+    const twins = loadTemplates(dir);
+    assert.deepEqual(twins.map((t) => t.valid), [false, false], 'two files with one id are both refused');
+    assert.match(twins[1]!.errors[0]!, /^b\.yaml: id "test-dd" is also used by a\.yaml/);
   });
 });
 

@@ -192,12 +192,13 @@ export function loadTemplates(dir: string): LoadedTemplate[] {
       return { file: n, id: n, version: null, title: n, valid: false, errors: [`${n}: ${(err as Error).message}`], template: null, contentHash: null };
     }
   });
-  for (const t of loaded) {
-    const twins = loaded.filter((o) => o.valid && o.id === t.id);
-    if (t.valid && twins.length > 1) {
-      t.valid = false;
-      t.errors = [`${t.file}: id "${t.id}" is also used by ${twins.filter((o) => o !== t).map((o) => o.file).join(', ')}`];
-    }
-  }
+  // Decide every duplicate before marking any, so both files of a pair are refused.
+  const duplicates = loaded.map((t) => (t.valid ? loaded.filter((o) => o !== t && o.valid && o.id === t.id) : []));
+  loaded.forEach((t, i) => {
+    const twins = duplicates[i]!;
+    if (twins.length === 0) return;
+    t.valid = false;
+    t.errors = [`${t.file}: id "${t.id}" is also used by ${twins.map((o) => o.file).join(', ')}`];
+  });
   return loaded;
 }
