@@ -4,8 +4,11 @@ import { pinoHttp } from 'pino-http';
 import { authRoutes, type AuthRateLimit, userAdminRoutes } from './accounts/routes';
 import { apiRoutes } from './api/routes';
 import { auditRoutes } from './audit/routes';
+import { certificationPortalRoutes } from './certifications/portal-routes';
+import { certificationRoutes } from './certifications/routes';
 import { MINUTE } from './clock';
 import type { Context } from './context';
+import { contractRoutes } from './contracts/routes';
 import { findingRoutes } from './findings/routes';
 import { healthRoutes } from './health/routes';
 import { homeRoutes } from './home/routes';
@@ -89,6 +92,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   const limit = options.bodyLimit ?? '200kb';
   app.use('/api/v1', apiRoutes(ctx, limit));
   app.use('/q', portalRoutes(ctx));
+  app.use('/c', certificationPortalRoutes(ctx));
   app.use(express.urlencoded({ extended: false, limit, parameterLimit: 1000 }));
   app.use(express.json({ limit }));
   app.use((_req, res, next) => {
@@ -116,6 +120,8 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   app.use(questionnaireRoutes(ctx));
   app.use(reviewRoutes(ctx));
   app.use(findingRoutes(ctx));
+  app.use(contractRoutes(ctx));
+  app.use(certificationRoutes(ctx));
   app.use('/vendors', vendorRoutes(ctx));
   app.use('/admin/users', userAdminRoutes(ctx));
   app.use('/admin/audit', auditRoutes(ctx));

@@ -2,8 +2,13 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { ApiTokenService } from './accounts/api-tokens';
 import { AccountService } from './accounts/service';
+import { CertificationTemplateRegistry } from './certifications/registry';
+import { CertificationService } from './certifications/service';
 import type { Clock } from './clock';
 import { deriveKey, type Config } from './config';
+import { AmendmentService } from './contracts/amendments';
+import { ClauseCatalogue } from './contracts/catalogue';
+import { ContractService } from './contracts/service';
 import { createTransact, type Transact } from './db/data-source';
 import { FindingService } from './findings/service';
 import { DatabaseSessionStore } from './http/session';
@@ -36,10 +41,16 @@ export interface Context {
   evidence: EvidenceStore;
   questionnaires: QuestionnaireService;
   reviews: ReviewService;
+  clauses: ClauseCatalogue;
+  contractFiles: EvidenceStore;
+  contracts: ContractService;
+  amendments: AmendmentService;
+  certificationTemplates: CertificationTemplateRegistry;
+  certifications: CertificationService;
 }
 
 /** Wires the services to a connected database. */
-export function createContext(p: { config: Config; ds: DataSource; clock: Clock; logger: Logger; transport: MailTransport; templatesDir?: string }): Context {
+export function createContext(p: { config: Config; ds: DataSource; clock: Clock; logger: Logger; transport: MailTransport; templatesDir?: string; clauseCatalogueFile?: string; certificationTemplatesDir?: string }): Context {
   const { config, ds, clock, logger } = p;
   const transact = createTransact(ds);
   const mailKey = deriveKey(config, 'mail-outbox');
@@ -53,7 +64,18 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
     messageIdDomain: new URL(config.baseUrl).hostname,
   });
   const accounts = new AccountService({ ds, transact, clock, mailKey, baseUrl: config.baseUrl, mailQueued: () => mail.kick(), organizationName: config.organizationName });
-  const vendors = new VendorService({ ds, transact, clock, intervals: config.reassessmentIntervals });
+  // Termination waits for the disposal certificate, and offboarding requests it, in the move's transaction.
+  const vendors = new VendorService({
+    ds,
+    transact,
+    clock,
+    intervals: config.reassessmentIntervals,
+    statusRules: {
+      check: (m, _actor, v, to, opts) => certifications.checkTransition(m, v, to, opts),
+      apply: (m, actor, v, from) => certifications.afterTransition(m, actor, v, from),
+      committed: () => mail.kick(),
+    },
+  });
   const vendorImports = new VendorImportService({ ds, transact, clock, vendors });
   const apiTokens = new ApiTokenService({ ds, transact, clock });
   // A finding's status or severity changes the vendor's residual rating, in the same transaction.
@@ -85,5 +107,25 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
     mailQueued: () => mail.kick(),
     organizationName: config.organizationName,
   });
-  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports, findings, templates, evidence, questionnaires, reviews };
+  const certificationTemplates = new CertificationTemplateRegistry(p.certificationTemplatesDir);
+  for (const t of certificationTemplates.list()) if (!t.valid) logger.warn({ file: t.file, errors: t.errors }, 'certification template is invalid and cannot be requested');
+  const certifications: CertificationService = new CertificationService({
+    ds,
+    transact,
+    clock,
+    templates: certificationTemplates,
+    evidence,
+    mailKey,
+    mailQueued: () => mail.kick(),
+    baseUrl: config.baseUrl,
+    organizationName: config.organizationName,
+    linkKey: deriveKey(config, 'certification-links'),
+  });
+  const clauses = new ClauseCatalogue(p.clauseCatalogueFile);
+  if (!clauses.status.valid) logger.warn({ file: clauses.status.file, errors: clauses.status.errors }, 'the clause catalogue is invalid; contracts are checked against no clause until it is fixed');
+  const contractFiles = new EvidenceStore(path.join(config.dataDir, 'contracts'), deriveKey(config, 'contract-documents'));
+  const contracts = new ContractService({ ds, transact, clock, catalogue: clauses, files: contractFiles });
+  // A refused amendment opens a finding, and the vendor's residual rating follows in the same transaction.
+  const amendments = new AmendmentService({ ds, transact, clock, catalogue: clauses, contracts, openFindingsChanged: (m, vendorId) => reviews.refreshRating(m, vendorId) });
+  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports, findings, templates, evidence, questionnaires, reviews, clauses, contractFiles, contracts, amendments, certificationTemplates, certifications };
 }

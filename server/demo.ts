@@ -1,7 +1,9 @@
 import { In, IsNull } from 'typeorm';
 import { User } from './accounts/entities';
 import { systemActor } from './audit/service';
+import { seedCertifications } from './certifications/demo';
 import type { Context } from './context';
+import { seedContracts } from './contracts/demo';
 import { QuestionnaireLink } from './questionnaires/entities';
 import type { TemplateSection } from './questionnaires/template';
 import { Vendor } from './vendors/entities';
@@ -100,6 +102,8 @@ export async function seedDemo(ctx: Context): Promise<{ created: number; skipped
     fresh.push({ id: v.id, name: d.name });
   }
   await seedQuestionnaires(ctx, fresh, owners[0] ?? null);
+  await seedCertifications(ctx, fresh, owners[0] ?? null);
+  await seedContracts(ctx, fresh);
   return { created, skipped: DEMO.length - created };
 }
 

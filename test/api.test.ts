@@ -4,6 +4,8 @@ import type { Router } from 'express';
 import request from 'supertest';
 import { ApiToken } from '../server/accounts/api-token.entity';
 import type { Role } from '../server/accounts/entities';
+import { certificationApi } from '../server/certifications/api';
+import { contractApi } from '../server/contracts/api';
 import { findingApi } from '../server/findings/api';
 import { questionnaireApi } from '../server/questionnaires/api';
 import { reviewApi } from '../server/reviews/api';
@@ -182,7 +184,7 @@ describe('JSON API', () => {
     for (const [path, item] of Object.entries(res.body.paths as Record<string, Record<string, unknown>>)) {
       for (const method of Object.keys(item)) if (method !== 'parameters') documented.add(`${method.toUpperCase()} ${path}`);
     }
-    const routes = [...routeTable(vendorApi(t.ctx)), ...routeTable(questionnaireApi(t.ctx)), ...routeTable(reviewApi(t.ctx)), ...routeTable(findingApi(t.ctx))];
+    const routes = [...routeTable(vendorApi(t.ctx)), ...routeTable(questionnaireApi(t.ctx)), ...routeTable(reviewApi(t.ctx)), ...routeTable(findingApi(t.ctx)), ...routeTable(contractApi(t.ctx)), ...routeTable(certificationApi(t.ctx))];
     assert.ok(routes.length >= 9);
     for (const route of routes) assert.ok(documented.has(route), `${route} is missing from openapi.json`);
     assert.ok(documented.has('GET /openapi.json'));

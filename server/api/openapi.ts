@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { certificationComponentSchemas, certificationPaths } from '../certifications/openapi';
+import { contractComponentSchemas, contractPaths } from '../contracts/openapi';
 import { apiAcceptRiskSchema, apiFindingStatusSchema } from '../findings/api';
 import { FINDING_STATUSES, REMEDIATORS } from '../findings/entities';
 import { apiCreateFindingSchema, findingListQuerySchema, patchFindingSchema } from '../findings/schema';
@@ -277,12 +279,16 @@ export function openApiDocument(baseUrl: string): JsonSchema {
           },
         },
       },
+      ...contractPaths(),
+      ...certificationPaths(),
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A personal API token (starts with ovs_).' } },
       schemas: {
         Vendor: vendorSchema,
         Finding: findingSchema,
+        ...contractComponentSchemas,
+        ...certificationComponentSchemas,
         QuestionnaireSummary: {
           type: 'object',
           properties: {

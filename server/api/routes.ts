@@ -1,5 +1,7 @@
 import express, { Router } from 'express';
+import { certificationApi } from '../certifications/api';
 import type { Context } from '../context';
+import { contractApi } from '../contracts/api';
 import { findingApi } from '../findings/api';
 import { notFound } from '../http/errors';
 import { questionnaireApi } from '../questionnaires/api';
@@ -26,6 +28,8 @@ export function apiRoutes(ctx: Context, bodyLimit: string): Router {
   r.use(questionnaireApi(ctx));
   r.use(reviewApi(ctx));
   r.use(findingApi(ctx));
+  r.use(contractApi(ctx));
+  r.use(certificationApi(ctx));
   r.use(notFound);
   return r;
 }

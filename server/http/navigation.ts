@@ -12,6 +12,8 @@ export const NAVIGATION: NavItem[] = [
   { href: '/vendors', label: 'Vendors', roles: 'all' },
   { href: '/questionnaires', label: 'Questionnaires', roles: 'all' },
   { href: '/findings', label: 'Findings', roles: 'all' },
+  { href: '/contracts', label: 'Contracts', roles: 'all' },
+  { href: '/certifications', label: 'Certifications', roles: 'all' },
   { href: '/admin/templates', label: 'Templates', roles: ['admin', 'procurement', 'reviewer'] },
   { href: '/admin/users', label: 'Users', roles: ['admin'] },
   { href: '/admin/audit', label: 'Audit log', roles: ['admin', 'viewer'] },

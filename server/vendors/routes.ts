@@ -26,6 +26,7 @@ import {
 import { clearOverrideSchema, contactSchema, createVendorSchema, subprocessorSchema, tierOverrideSchema, transitionSchema, vendorSchema } from './schema';
 import type { VendorFilter } from './service';
 import { STATUS_LABELS as QUESTIONNAIRE_STATUS_LABELS } from '../questionnaires/service';
+import { vendorCertificationPanel } from '../certifications/vendor-panel';
 
 const PAGE_SIZE = 50;
 const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
@@ -94,11 +95,13 @@ export function vendorRoutes(ctx: Context): Router {
     const page = pageNumber(req.query.page);
     const { vendors: rows, total } = await vendors.list(toFilter(query), page, PAGE_SIZE);
     const owners = await vendors.usersById(rows.map((v) => v.businessOwnerId));
+    const certifications = await ctx.certifications.summaries(rows.map((v) => v.id));
     const today = vendors.today();
     const filtered = Object.entries(query).some(([k, v]) => v !== undefined && k !== 'sort' && k !== 'dir');
     res.render('vendors/list', {
       title: 'Vendors',
       rows: rows.map((v) => vendorRow(v, owners, today)),
+      certifications,
       total,
       page,
       pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
@@ -193,8 +196,12 @@ export function vendorRoutes(ctx: Context): Router {
       ctx.reviews.riskHistory(id),
     ]);
     const role = req.user!.role;
+    const certificationPanel = await vendorCertificationPanel(ctx, v, role);
+    const contractSummary = await ctx.contracts.vendorSummary(id);
     res.render('vendors/show', {
       title: v.legalName,
+      certificationPanel,
+      contractSummary,
       v: vendorDetail(v, v.businessOwnerId ? users.get(v.businessOwnerId) : undefined, v.tierOverrideById ? users.get(v.tierOverrideById) : undefined, ctx.config.reassessmentIntervals, vendors.today()),
       contacts,
       subprocessors,

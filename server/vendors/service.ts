@@ -28,6 +28,24 @@ export interface VendorServiceDeps {
   transact: Transact;
   clock: Clock;
   intervals: ReassessmentIntervals;
+  /** Other features' rules on status changes (the disposal certificate before termination). */
+  statusRules?: StatusRules;
+}
+
+/** Options of a status change. */
+export interface TransitionOptions {
+  /** An administrator overrides a gate (rejected assessment, missing disposal certificate); the move's reason is recorded. */
+  adminOverride?: boolean;
+}
+
+/** Rules another feature adds to status changes, run inside the change's transaction. */
+export interface StatusRules {
+  /** Before the move is saved: throws to refuse it; what it returns joins the audit entry's details. */
+  check(m: EntityManager, actor: Actor, v: Vendor, to: VendorStatus, opts: TransitionOptions): Promise<Record<string, unknown>>;
+  /** After the move is saved and audited: what follows from it (a request to the vendor). */
+  apply(m: EntityManager, actor: Actor, moved: Vendor, from: VendorStatus): Promise<void>;
+  /** After the transaction committed (to deliver mail queued by apply). */
+  committed(): void;
 }
 
 /** The legal name folded for the case-insensitive uniqueness check. */
@@ -232,8 +250,8 @@ export class VendorService {
   }
 
   /** Moves a vendor along the pipeline; only the allowed moves, each with a reason; audited. */
-  async transition(actor: Actor, id: number, to: VendorStatus, reason: string, opts: { adminOverride?: boolean } = {}): Promise<Vendor> {
-    return this.d.transact(async (m) => {
+  async transition(actor: Actor, id: number, to: VendorStatus, reason: string, opts: TransitionOptions = {}): Promise<Vendor> {
+    const moved = await this.d.transact(async (m) => {
       const v = await m.findOne(Vendor, { where: { id } });
       if (!v) throw new NotFoundError('No such vendor.');
       if (!TRANSITIONS[v.status].includes(to)) {
@@ -246,6 +264,7 @@ export class VendorService {
         const message = 'The latest assessment of this vendor was rejected, so it cannot become active. An administrator can override this with a reason.';
         throw new ConflictError(message, { to: message });
       }
+      const ruled = (await this.d.statusRules?.check(m, actor, v, to, opts)) ?? {};
       const now = this.d.clock.now();
       await m.update(Vendor, { id }, { status: to, updatedAt: now });
       await recordAudit(m, this.d.clock, actor, {
@@ -253,10 +272,14 @@ export class VendorService {
         entityType: 'vendor',
         entityId: id,
         changes: { status: [v.status, to] },
-        details: overridden ? { reason, overrideOfRejectedAssessment: true } : { reason },
+        details: { ...(overridden ? { reason, overrideOfRejectedAssessment: true } : { reason }), ...ruled },
       });
-      return { ...v, status: to, updatedAt: now };
+      const after: Vendor = { ...v, status: to, updatedAt: now };
+      await this.d.statusRules?.apply(m, actor, after, v.status);
+      return after;
     });
+    this.d.statusRules?.committed();
+    return moved;
   }
 
   /** Sets (or, with tier null, removes) a reviewer's override of the computed tier; audited with the justification. */

@@ -31,6 +31,8 @@ export interface TestAppOptions {
   dataDir?: string;
   /** A folder of questionnaire templates instead of the shipped one. */
   templatesDir?: string;
+  /** A clause catalogue file instead of the shipped clauses/catalogue.yaml. */
+  clauseCatalogueFile?: string;
   /** A logger to inspect; silent by default. */
   logger?: Logger;
 }
@@ -59,7 +61,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const ds = createDataSource(config.database);
   await openDatabase(ds);
   const clock = new ManualClock('2026-03-02T09:00:00.000Z');
-  const ctx = createContext({ config, ds, clock, logger: opts.logger ?? createLogger('silent'), transport: createTransport(config.smtpUrl, config.dataDir), templatesDir: opts.templatesDir });
+  const ctx = createContext({ config, ds, clock, logger: opts.logger ?? createLogger('silent'), transport: createTransport(config.smtpUrl, config.dataDir), templatesDir: opts.templatesDir, clauseCatalogueFile: opts.clauseCatalogueFile });
   const app = createApp(ctx, opts.app);
   return {
     app,

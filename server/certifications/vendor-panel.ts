@@ -1,0 +1,32 @@
+import type { Role } from '../accounts/entities';
+import type { Context } from '../context';
+import type { Vendor } from '../vendors/entities';
+import { certificationRow } from './present';
+
+/**
+ * What the vendor page shows about written certifications: the vendor's certifications, whether
+ * the role may request one, and where the disposal certificate of an offboarding stands (which also
+ * decides whether the status form offers the administrator's override).
+ */
+export async function vendorCertificationPanel(ctx: Context, v: Vendor, role: Role) {
+  const service = ctx.certifications;
+  const [all, disposal, contacts] = await Promise.all([service.forVendor(v.id), service.disposalState(v.id), ctx.vendors.securityContacts([v.id])]);
+  const today = service.today();
+  const gated = v.status === 'offboarding' && v.inScope;
+  return {
+    rows: all.map((c) => certificationRow(c, new Map([[v.id, v.legalName]]), today)),
+    canRequest: (role === 'admin' || role === 'legal') && v.status !== 'terminated',
+    disposal: {
+      /** Termination waits for a signed disposal certificate. */
+      gated,
+      signedId: disposal.signed?.id ?? null,
+      openId: disposal.open?.id ?? null,
+      hasSecurityContact: contacts.has(v.id),
+      templateId: ctx.certificationTemplates.forPurpose('disposal')?.id ?? null,
+      /** The status form offers an administrator the override. */
+      overridable: gated && !disposal.signed && role === 'admin',
+    },
+  };
+}
+
+export type VendorCertificationPanel = Awaited<ReturnType<typeof vendorCertificationPanel>>;

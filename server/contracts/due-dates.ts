@@ -1,0 +1,81 @@
+import { In, LessThan, LessThanOrEqual, Not, IsNull } from 'typeorm';
+import type { Context } from '../context';
+import { Vendor } from '../vendors/entities';
+import { Contract, ContractAmendment, OPEN_AMENDMENT_STATUSES } from './entities';
+import { NOTICE_LEAD_DAYS } from './labels';
+import { addDays } from './service';
+
+/** An active contract whose expiry needs attention because its notice deadline is near or passed. */
+export interface ContractNoticeDue {
+  /** Unique per contract and deadline, so a reminder for it is sent once (a changed expiry gives a new key). */
+  key: string;
+  contractId: number;
+  vendorId: number;
+  vendorName: string;
+  title: string;
+  expiresOn: string;
+  noticeDays: number;
+  /** The last day to give notice (expiry less the notice period). */
+  noticeDeadline: string;
+  autoRenews: boolean;
+  /** notice_due: the deadline is within the lead time; notice_passed: too late to give notice, not expired yet; expired: still active after its expiry date. */
+  state: 'notice_due' | 'notice_passed' | 'expired';
+}
+
+/** An open amendment request past its target date. */
+export interface AmendmentOverdue {
+  key: string;
+  amendmentId: number;
+  vendorId: number;
+  vendorName: string;
+  title: string;
+  targetDate: string;
+  ownerId: number | null;
+  daysOverdue: number;
+}
+
+/**
+ * The contract dates the reminders need on a given day: active contracts whose notice deadline is
+ * at most NOTICE_LEAD_DAYS (30) days away or already passed, and open amendment requests past their
+ * target date. Two indexed queries (on noticeDeadline and targetDate) plus one for vendor names.
+ */
+export async function contractDueDates(ctx: Pick<Context, 'ds'>, today: string): Promise<{ contracts: ContractNoticeDue[]; amendments: AmendmentOverdue[] }> {
+  const [contracts, amendments] = await Promise.all([
+    ctx.ds.getRepository(Contract).find({
+      where: { status: 'active', noticeDeadline: LessThanOrEqual(addDays(today, NOTICE_LEAD_DAYS)), expiresOn: Not(IsNull()) },
+      order: { noticeDeadline: 'ASC', id: 'ASC' },
+    }),
+    ctx.ds.getRepository(ContractAmendment).find({
+      where: { status: In(OPEN_AMENDMENT_STATUSES), targetDate: LessThan(today) },
+      order: { targetDate: 'ASC', id: 'ASC' },
+    }),
+  ]);
+  const vendorIds = [...new Set([...contracts.map((c) => c.vendorId), ...amendments.map((a) => a.vendorId)])];
+  const names = new Map(
+    vendorIds.length ? (await ctx.ds.getRepository(Vendor).find({ where: { id: In(vendorIds) }, select: ['id', 'legalName'] })).map((v) => [v.id, v.legalName]) : [],
+  );
+  return {
+    contracts: contracts.map((c) => ({
+      key: `contract-notice:${c.id}:${c.noticeDeadline}`,
+      contractId: c.id,
+      vendorId: c.vendorId,
+      vendorName: names.get(c.vendorId) ?? '',
+      title: c.title,
+      expiresOn: c.expiresOn!,
+      noticeDays: c.noticeDays ?? 0,
+      noticeDeadline: c.noticeDeadline!,
+      autoRenews: c.autoRenews,
+      state: c.expiresOn! < today ? 'expired' : c.noticeDeadline! < today ? 'notice_passed' : 'notice_due',
+    })),
+    amendments: amendments.map((a) => ({
+      key: `amendment-target:${a.id}:${a.targetDate}`,
+      amendmentId: a.id,
+      vendorId: a.vendorId,
+      vendorName: names.get(a.vendorId) ?? '',
+      title: a.title,
+      targetDate: a.targetDate!,
+      ownerId: a.ownerId,
+      daysOverdue: Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${a.targetDate}T00:00:00Z`)) / 86_400_000),
+    })),
+  };
+}

@@ -1,0 +1,604 @@
+import type { Writable } from 'node:stream';
+import { type DataSource, type EntityManager, In } from 'typeorm';
+import { User } from '../accounts/entities';
+import { type Actor, diffFields, recordAudit } from '../audit/service';
+import { DAY, type Clock } from '../clock';
+import type { Transact } from '../db/data-source';
+import { NotFoundError, ValidationError } from '../errors';
+import { ACCEPTED_TYPES, detectType, type EvidenceStore, sanitizeFileName } from '../questionnaires/evidence';
+import { Vendor, VendorSubprocessor } from '../vendors/entities';
+import type { Tier, VendorStatus } from '../vendors/risk';
+import { type Clause, type ClauseCatalogue, applicabilitySql, applicabilityText, type VendorFacts } from './catalogue';
+import { combineClause, type ContractClauseState, coveragePercent, percentOf, type VendorClauseState } from './coverage';
+import { AmendmentItem, ContractAmendment, Contract, ContractClause, ContractFile, type ContractFileKind, type ContractStatus, type ContractType, OPEN_AMENDMENT_STATUSES } from './entities';
+import { LEGACY_SIGNED_BY, NOTICE_LEAD_DAYS } from './labels';
+import type { ClauseReviewInput, ContractInput } from './schema';
+
+export interface ContractServiceDeps {
+  ds: DataSource;
+  transact: Transact;
+  clock: Clock;
+  catalogue: ClauseCatalogue;
+  /** Encrypted storage for contract documents (DATA_DIR/contracts). */
+  files: EvidenceStore;
+}
+
+/** A document as uploaded. */
+export interface Upload {
+  originalName: string;
+  buffer: Buffer;
+}
+
+/** Contract documents are PDF or Word, judged by their content. */
+export const DOCUMENT_TYPES: string[] = [ACCEPTED_TYPES.pdf, ACCEPTED_TYPES.docx];
+export const DOCUMENT_DESCRIPTION = 'a PDF or Word (.docx) document';
+
+/** The fields of a contract a person edits; the rest is derived or set by the workflow. */
+export const EDITABLE_FIELDS = ['title', 'type', 'status', 'effectiveOn', 'expiresOn', 'signedOn', 'autoRenews', 'noticeDays', 'amendsId', 'notes'] as const;
+
+export interface ContractFilter {
+  vendorId?: number;
+  type?: ContractType;
+  status?: ContractStatus;
+  /** Active contracts whose notice deadline is within NOTICE_LEAD_DAYS (or passed). */
+  noticeDue?: boolean;
+}
+
+export interface MatrixFilter {
+  tier?: Tier;
+  status?: VendorStatus;
+  scope?: 'in' | 'out';
+  /** A clause id: vendors it applies to whose active contracts do not cover it (anything but present or not applicable). */
+  missing?: string;
+}
+
+/** One clause on a contract's checklist. */
+export interface ChecklistRow {
+  clause: Clause;
+  state: ContractClauseState;
+  row: ContractClause | null;
+}
+
+/** A vendor's coverage: each applicable clause combined over its active contracts. */
+export interface VendorCoverage {
+  vendor: Vendor;
+  facts: VendorFacts;
+  activeContracts: Contract[];
+  otherContracts: Contract[];
+  clauses: { clause: Clause; state: VendorClauseState; byContract: Map<number, { state: ContractClauseState; row: ContractClause | null }> }[];
+  notApplicable: { clause: Clause; why: string }[];
+  percent: number | null;
+}
+
+/** A YYYY-MM-DD date some days later (or earlier, with a negative count). */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
+}
+
+/** The last day to give notice: the expiry date less the notice period. */
+export function noticeDeadlineOf(c: Pick<Contract, 'expiresOn' | 'noticeDays'>): string | null {
+  return c.expiresOn ? addDays(c.expiresOn, -(c.noticeDays ?? 0)) : null;
+}
+
+/** Whether a contract was entered into no later than 2010-03-01 (by its signing date, else its effective date). */
+export function isLegacy(c: Pick<Contract, 'signedOn' | 'effectiveOn'>): boolean {
+  const entered = c.signedOn ?? c.effectiveOn;
+  return entered !== null && entered <= LEGACY_SIGNED_BY;
+}
+
+/**
+ * The rules of one clause review: present needs the section, partial a note on what is missing,
+ * not applicable the reason. Problems are keyed "<field>__<clauseId>" as the checklist form names them.
+ */
+export function checkReview(clauseId: string, r: ClauseReviewInput, errors: Record<string, string>): void {
+  if (r.status === 'present' && !r.reference) errors[`reference__${clauseId}`] = `${clauseId}: give the section where the contract says it, such as §12.3.`;
+  if (r.status === 'partial' && !r.note) errors[`note__${clauseId}`] = `${clauseId}: say what is missing from the clause.`;
+  if (r.status === 'not_applicable' && !r.note) errors[`note__${clauseId}`] = `${clauseId}: give the reason it does not apply to this contract.`;
+}
+
+/** The "present" test of a clause for the vendor row "v", over its active contracts. */
+function presentSql(param: string): string {
+  // Driven from the vendor's contracts (vendorId, status index), then the (contractId, clauseId) index.
+  return `EXISTS (SELECT 1 FROM "contracts" "k" WHERE "k"."vendorId" = "v"."id" AND "k"."status" = 'active' AND EXISTS (SELECT 1 FROM "contract_clauses" "cc" WHERE "cc"."contractId" = "k"."id" AND "cc"."clauseId" = :${param} AND "cc"."status" = 'present'))`;
+}
+
+/** Every active contract of the vendor row "v" (and there is one) marks the clause not applicable. */
+function allNotApplicableSql(param: string): string {
+  return `(EXISTS (SELECT 1 FROM "contracts" "k" WHERE "k"."vendorId" = "v"."id" AND "k"."status" = 'active') AND NOT EXISTS (SELECT 1 FROM "contracts" "k" WHERE "k"."vendorId" = "v"."id" AND "k"."status" = 'active' AND NOT EXISTS (SELECT 1 FROM "contract_clauses" "cc" WHERE "cc"."contractId" = "k"."id" AND "cc"."clauseId" = :${param} AND "cc"."status" = 'not_applicable')))`;
+}
+
+/** Contracts, their documents and clause reviews, and the coverage of vendors and of the portfolio. */
+export class ContractService {
+  constructor(private readonly d: ContractServiceDeps) {}
+
+  private get repo() {
+    return this.d.ds.getRepository(Contract);
+  }
+
+  /** The clause catalogue in force. */
+  get catalogue(): ClauseCatalogue {
+    return this.d.catalogue;
+  }
+
+  /** Today's date (UTC) as YYYY-MM-DD. */
+  today(): string {
+    return this.d.clock.now().toISOString().slice(0, 10);
+  }
+
+  /** One contract; 404 when there is none with this id. */
+  async get(id: number): Promise<Contract> {
+    const c = Number.isSafeInteger(id) ? await this.repo.findOne({ where: { id } }) : null;
+    if (!c) throw new NotFoundError('No such contract.');
+    return c;
+  }
+
+  /** A vendor's contracts, active first, then by effective date. */
+  async forVendor(vendorId: number): Promise<Contract[]> {
+    const rows = await this.repo.find({ where: { vendorId }, order: { id: 'ASC' } });
+    const rank: Record<ContractStatus, number> = { active: 0, draft: 1, expired: 2, terminated: 3 };
+    return rows.sort((a, b) => rank[a.status] - rank[b.status] || (a.effectiveOn ?? '').localeCompare(b.effectiveOn ?? '') || a.id - b.id);
+  }
+
+  /** What applicability is decided from, for several vendors: two queries. */
+  async facts(vendorIds: number[]): Promise<Map<number, VendorFacts>> {
+    const ids = [...new Set(vendorIds)];
+    if (ids.length === 0) return new Map();
+    const [vendors, counts] = await Promise.all([
+      this.d.ds.getRepository(Vendor).find({ where: { id: In(ids) }, select: ['id', 'piElements', 'inScope'] }),
+      this.d.ds
+        .getRepository(VendorSubprocessor)
+        .createQueryBuilder('s')
+        .select('s.vendorId', 'vendorId')
+        .addSelect('COUNT(*)', 'n')
+        .where('s.vendorId IN (:...ids)', { ids })
+        .groupBy('s.vendorId')
+        .getRawMany<{ vendorId: number; n: string | number }>(),
+    ]);
+    const n = new Map(counts.map((r) => [Number(r.vendorId), Number(r.n)]));
+    return new Map(vendors.map((v) => [v.id, { piElements: v.piElements, inScope: v.inScope, subprocessorCount: n.get(v.id) ?? 0 }]));
+  }
+
+  /** The rules that join a contract's fields; each problem names its field. */
+  private checkFields(c: Pick<Contract, 'status' | 'effectiveOn' | 'expiresOn' | 'signedOn' | 'autoRenews' | 'noticeDays'>): void {
+    const fields: Record<string, string> = {};
+    if (c.status !== 'draft' && !c.effectiveOn) fields.effectiveOn = 'An effective date is required unless the contract is a draft.';
+    if (c.expiresOn && c.effectiveOn && c.expiresOn <= c.effectiveOn) fields.expiresOn = `Expiry date must be after the effective date (${c.effectiveOn}).`;
+    if (c.autoRenews && (c.noticeDays === null || c.noticeDays === undefined)) fields.noticeDays = 'A notice period is required when the contract renews automatically.';
+    if (c.signedOn && c.signedOn > this.today()) fields.signedOn = 'Signed on cannot be in the future.';
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+  }
+
+  /** The contract amended must be another contract of the same vendor, and amending must not go round in a circle. */
+  private async checkAmends(m: EntityManager, vendorId: number, selfId: number | null, amendsId: number | null | undefined): Promise<void> {
+    if (amendsId === null || amendsId === undefined) return;
+    const problem = (msg: string) => new ValidationError({ amendsId: msg });
+    if (amendsId === selfId) throw problem('A contract cannot amend itself.');
+    let cursor: number | null = amendsId;
+    for (let hops = 0; cursor !== null && hops < 100; hops++) {
+      const c: Contract | null = await m.findOne(Contract, { where: { id: cursor }, select: ['id', 'vendorId', 'amendsId'] });
+      if (!c || c.vendorId !== vendorId) throw problem('The contract it amends must be another contract of the same vendor.');
+      if (c.amendsId === selfId && selfId !== null) throw problem('That contract already amends this one (directly or through others).');
+      cursor = c.amendsId;
+    }
+  }
+
+  /** Checks an upload is a PDF or Word document by its content; returns its media type. */
+  documentType(upload: Upload, field: string): string {
+    const type = detectType(upload.buffer, upload.originalName);
+    if (!type || !DOCUMENT_TYPES.includes(type)) {
+      throw new ValidationError({ [field]: `“${sanitizeFileName(upload.originalName)}” was not accepted: upload ${DOCUMENT_DESCRIPTION} (the file's content decides, not its name${upload.buffer.length === 0 ? '; this file is empty' : ''}).` });
+    }
+    return type;
+  }
+
+  /** Encrypts an upload to disk before the transaction that records it; `discard` undoes it if that fails. */
+  async storeFile(upload: Upload, field: string): Promise<{ fileName: string; mediaType: string; size: number; storedName: string; sha256: string }> {
+    const mediaType = this.documentType(upload, field);
+    const stored = await this.d.files.put(upload.buffer);
+    return { fileName: sanitizeFileName(upload.originalName), mediaType, size: upload.buffer.length, ...stored };
+  }
+
+  /** Removes a stored file whose record was never written. */
+  async discard(storedName: string): Promise<void> {
+    await this.d.files.remove(storedName);
+  }
+
+  /** Records a stored file in the caller's transaction. */
+  async saveFile(m: EntityManager, actor: Actor, stored: Awaited<ReturnType<ContractService['storeFile']>>, owner: { vendorId: number; contractId?: number | null; amendmentId?: number | null; kind: ContractFileKind }): Promise<ContractFile> {
+    return m.save(
+      m.create(ContractFile, {
+        vendorId: owner.vendorId,
+        contractId: owner.contractId ?? null,
+        amendmentId: owner.amendmentId ?? null,
+        kind: owner.kind,
+        fileName: stored.fileName,
+        storedName: stored.storedName,
+        mediaType: stored.mediaType,
+        size: stored.size,
+        sha256: stored.sha256,
+        uploadedById: actor.id,
+        uploadedAt: this.d.clock.now(),
+      }),
+    );
+  }
+
+  /**
+   * Records a contract for a vendor, with its signed document when one is given (encrypted at rest);
+   * audited on the contract and on the vendor's timeline.
+   */
+  async create(actor: Actor, vendorId: number, input: ContractInput, document?: Upload): Promise<Contract> {
+    const record = {
+      title: input.title,
+      type: input.type,
+      status: input.status,
+      effectiveOn: input.effectiveOn ?? null,
+      expiresOn: input.expiresOn ?? null,
+      signedOn: input.signedOn ?? null,
+      autoRenews: input.autoRenews,
+      noticeDays: input.noticeDays ?? null,
+      amendsId: input.amendsId ?? null,
+      notes: input.notes ?? null,
+    };
+    this.checkFields(record);
+    const stored = document ? await this.storeFile(document, 'document') : null;
+    try {
+      return await this.d.transact(async (m) => {
+        const vendor = await m.findOne(Vendor, { where: { id: vendorId }, select: ['id'] });
+        if (!vendor) throw new NotFoundError('No such vendor.');
+        await this.checkAmends(m, vendorId, null, record.amendsId);
+        const now = this.d.clock.now();
+        const c = await m.save(m.create(Contract, { ...record, vendorId, noticeDeadline: noticeDeadlineOf(record), createdById: actor.id, createdAt: now, updatedAt: now }));
+        const file = stored ? await this.saveFile(m, actor, stored, { vendorId, contractId: c.id, kind: 'signed' }) : null;
+        await recordAudit(m, this.d.clock, actor, {
+          action: 'contract.created',
+          entityType: 'contract',
+          entityId: c.id,
+          details: { vendorId, title: c.title, type: c.type, status: c.status, effectiveOn: c.effectiveOn, expiresOn: c.expiresOn, ...(file ? { documentFileId: file.id, fileName: file.fileName, sha256: file.sha256 } : {}) },
+        });
+        await recordAudit(m, this.d.clock, actor, { action: 'vendor.contract_added', entityType: 'vendor', entityId: vendorId, details: { contractId: c.id, title: c.title, type: c.type, status: c.status } });
+        return c;
+      });
+    } catch (err) {
+      if (stored) await this.discard(stored.storedName);
+      throw err;
+    }
+  }
+
+  /** Applies changed fields; the merged contract must still keep the rules. Audited with before and after. */
+  async update(actor: Actor, id: number, changes: Partial<ContractInput>): Promise<Contract> {
+    return this.d.transact(async (m) => {
+      const c = await m.findOne(Contract, { where: { id } });
+      if (!c) throw new NotFoundError('No such contract.');
+      const merged: Contract = { ...c };
+      for (const k of EDITABLE_FIELDS) {
+        const v = changes[k];
+        if (v !== undefined) Object.assign(merged, { [k]: v });
+      }
+      this.checkFields(merged);
+      if (changes.amendsId !== undefined && changes.amendsId !== c.amendsId) await this.checkAmends(m, c.vendorId, c.id, changes.amendsId);
+      merged.noticeDeadline = noticeDeadlineOf(merged);
+      const diff = diffFields(c, merged, [...EDITABLE_FIELDS, 'noticeDeadline']);
+      if (Object.keys(diff).length === 0) return c;
+      merged.updatedAt = this.d.clock.now();
+      await m.save(Contract, merged);
+      await recordAudit(m, this.d.clock, actor, { action: 'contract.updated', entityType: 'contract', entityId: c.id, changes: diff });
+      if (diff.status) await recordAudit(m, this.d.clock, actor, { action: 'vendor.contract_status_changed', entityType: 'vendor', entityId: c.vendorId, details: { contractId: c.id, title: merged.title, from: c.status, to: merged.status } });
+      return merged;
+    });
+  }
+
+  /** Replaces a contract's signed document (the previous one is kept for the record); audited. */
+  async uploadDocument(actor: Actor, contractId: number, upload: Upload): Promise<ContractFile> {
+    const c = await this.get(contractId);
+    const stored = await this.storeFile(upload, 'document');
+    try {
+      return await this.d.transact(async (m) => {
+        const file = await this.saveFile(m, actor, stored, { vendorId: c.vendorId, contractId: c.id, kind: 'signed' });
+        await m.update(Contract, { id: c.id }, { updatedAt: this.d.clock.now() });
+        await recordAudit(m, this.d.clock, actor, { action: 'contract.document_uploaded', entityType: 'contract', entityId: c.id, details: { fileId: file.id, fileName: file.fileName, mediaType: file.mediaType, size: file.size, sha256: file.sha256 } });
+        return file;
+      });
+    } catch (err) {
+      await this.discard(stored.storedName);
+      throw err;
+    }
+  }
+
+  /** The current signed document of each contract (the newest upload), in one query. */
+  async documents(contractIds: number[]): Promise<Map<number, ContractFile>> {
+    if (contractIds.length === 0) return new Map();
+    const rows = await this.d.ds.getRepository(ContractFile).find({ where: { contractId: In([...new Set(contractIds)]), kind: 'signed' }, order: { id: 'ASC' } });
+    return new Map(rows.map((f) => [f.contractId!, f]));
+  }
+
+  /** Every signed document a contract has had, newest first. */
+  async documentHistory(contractId: number): Promise<ContractFile[]> {
+    return this.d.ds.getRepository(ContractFile).find({ where: { contractId, kind: 'signed' }, order: { id: 'DESC' } });
+  }
+
+  /** One stored file of a contract; 404 otherwise. */
+  async contractFile(contractId: number, fileId: number): Promise<ContractFile> {
+    const f = await this.d.ds.getRepository(ContractFile).findOne({ where: { id: fileId, contractId } });
+    if (!f) throw new NotFoundError('No such document for this contract.');
+    return f;
+  }
+
+  /** Streams a stored file, decrypted, into `out`. */
+  async pipeFile(f: ContractFile, out: Writable): Promise<void> {
+    await this.d.files.pipeTo(f.storedName, out);
+  }
+
+  /** Audits a download of a stored file in its own transaction. */
+  async recordDownload(actor: Actor, f: ContractFile): Promise<void> {
+    await this.d.transact((m) =>
+      recordAudit(m, this.d.clock, actor, {
+        action: f.amendmentId ? 'amendment.file_downloaded' : 'contract.document_downloaded',
+        entityType: f.amendmentId ? 'amendment' : 'contract',
+        entityId: (f.amendmentId ?? f.contractId)!,
+        details: { fileId: f.id, fileName: f.fileName, kind: f.kind },
+      }),
+    );
+  }
+
+  /** The clause reviews of several contracts, in one query. */
+  async clauseRows(contractIds: number[]): Promise<Map<number, Map<string, ContractClause>>> {
+    const out = new Map<number, Map<string, ContractClause>>();
+    if (contractIds.length === 0) return out;
+    const rows = await this.d.ds.getRepository(ContractClause).find({ where: { contractId: In([...new Set(contractIds)]) } });
+    for (const r of rows) {
+      if (!out.has(r.contractId)) out.set(r.contractId, new Map());
+      out.get(r.contractId)!.set(r.clauseId, r);
+    }
+    return out;
+  }
+
+  /**
+   * A contract's checklist: every catalogue clause that applies to its vendor with its review (not
+   * reviewed when none); the clauses that do not apply, with why; reviews of clauses no longer in the catalogue.
+   */
+  async checklist(c: Contract): Promise<{ rows: ChecklistRow[]; notApplicable: { clause: Clause; why: string }[]; retired: ContractClause[] }> {
+    const [facts, rows] = await Promise.all([this.facts([c.vendorId]), this.clauseRows([c.id])]);
+    const f = facts.get(c.vendorId)!;
+    const mine = rows.get(c.id) ?? new Map<string, ContractClause>();
+    const applicable = this.d.catalogue.applicable(f);
+    const ids = new Set(this.d.catalogue.list().map((x) => x.id));
+    return {
+      rows: applicable.map((clause) => {
+        const row = mine.get(clause.id) ?? null;
+        return { clause, row, state: row?.status ?? 'not_reviewed' };
+      }),
+      notApplicable: this.d.catalogue
+        .list()
+        .filter((x) => !applicable.includes(x))
+        .map((clause) => ({ clause, why: applicabilityText(clause) })),
+      retired: [...mine.values()].filter((r) => !ids.has(r.clauseId)),
+    };
+  }
+
+  /**
+   * Records the review of some clauses of a contract in one transaction: only those that changed are
+   * written and audited (before and after). "not_reviewed" removes a review. Returns how many changed.
+   */
+  async reviewClauses(actor: Actor, contractId: number, entries: { clauseId: string; review: ClauseReviewInput }[]): Promise<number> {
+    const errors: Record<string, string> = {};
+    for (const e of entries) {
+      if (!this.d.catalogue.get(e.clauseId)) errors[`status__${e.clauseId}`] = `${e.clauseId} is not a clause of the catalogue.`;
+      else checkReview(e.clauseId, e.review, errors);
+    }
+    if (Object.keys(errors).length) throw new ValidationError(errors);
+    return this.d.transact(async (m) => {
+      const c = await m.findOne(Contract, { where: { id: contractId }, select: ['id', 'vendorId'] });
+      if (!c) throw new NotFoundError('No such contract.');
+      const existing = new Map((await m.find(ContractClause, { where: { contractId, clauseId: In(entries.map((e) => e.clauseId)) } })).map((r) => [r.clauseId, r]));
+      let changed = 0;
+      for (const { clauseId, review } of entries) {
+        const before = existing.get(clauseId) ?? null;
+        const cleared = review.status === 'not_reviewed';
+        const next = { status: review.status, reference: cleared ? null : (review.reference ?? null), note: cleared ? null : (review.note ?? null) };
+        const was = { status: before?.status ?? 'not_reviewed', reference: before?.reference ?? null, note: before?.note ?? null };
+        const diff = diffFields(was, next, ['status', 'reference', 'note']);
+        if (Object.keys(diff).length === 0) continue;
+        const now = this.d.clock.now();
+        if (review.status === 'not_reviewed') {
+          await m.delete(ContractClause, { id: before!.id });
+        } else if (before) {
+          await m.update(ContractClause, { id: before.id }, { status: review.status, reference: next.reference, note: next.note, amendmentId: null, reviewedById: actor.id, reviewedAt: now });
+        } else {
+          await m.insert(ContractClause, { contractId, clauseId, status: review.status, reference: next.reference, note: next.note, amendmentId: null, reviewedById: actor.id, reviewedAt: now });
+        }
+        await recordAudit(m, this.d.clock, actor, { action: 'contract.clause_reviewed', entityType: 'contract', entityId: contractId, changes: diff, details: { clauseId } });
+        changed += 1;
+      }
+      if (changed) await m.update(Contract, { id: contractId }, { updatedAt: this.d.clock.now() });
+      return changed;
+    });
+  }
+
+  /** Coverage of several vendors at once (a page of the matrix): four queries whatever their number. */
+  async vendorStates(vendorIds: number[]): Promise<Map<number, { facts: VendorFacts; activeContracts: number; states: Map<string, VendorClauseState> }>> {
+    const out = new Map<number, { facts: VendorFacts; activeContracts: number; states: Map<string, VendorClauseState> }>();
+    if (vendorIds.length === 0) return out;
+    const [facts, active] = await Promise.all([this.facts(vendorIds), this.repo.find({ where: { vendorId: In(vendorIds), status: 'active' }, select: ['id', 'vendorId'] })]);
+    const rows = await this.clauseRows(active.map((c) => c.id));
+    for (const id of vendorIds) {
+      const f = facts.get(id);
+      if (!f) continue;
+      const contracts = active.filter((c) => c.vendorId === id);
+      const states = new Map<string, VendorClauseState>();
+      for (const clause of this.d.catalogue.applicable(f)) {
+        states.set(clause.id, combineClause(contracts.map((c) => rows.get(c.id)?.get(clause.id)?.status ?? 'not_reviewed')));
+      }
+      out.set(id, { facts: f, activeContracts: contracts.length, states });
+    }
+    return out;
+  }
+
+  /** One vendor's coverage: its active contracts combined clause by clause, with each contract's own review. */
+  async vendorCoverage(vendorId: number): Promise<VendorCoverage> {
+    const vendor = await this.d.ds.getRepository(Vendor).findOne({ where: { id: vendorId } });
+    if (!vendor) throw new NotFoundError('No such vendor.');
+    const [contracts, facts] = await Promise.all([this.forVendor(vendorId), this.facts([vendorId])]);
+    const f = facts.get(vendorId)!;
+    const activeContracts = contracts.filter((c) => c.status === 'active');
+    const rows = await this.clauseRows(activeContracts.map((c) => c.id));
+    const applicable = this.d.catalogue.applicable(f);
+    const clauses = applicable.map((clause) => {
+      const byContract = new Map<number, { state: ContractClauseState; row: ContractClause | null }>();
+      for (const c of activeContracts) {
+        const row = rows.get(c.id)?.get(clause.id) ?? null;
+        byContract.set(c.id, { state: row?.status ?? 'not_reviewed', row });
+      }
+      return { clause, state: combineClause([...byContract.values()].map((x) => x.state)), byContract };
+    });
+    return {
+      vendor,
+      facts: f,
+      activeContracts,
+      otherContracts: contracts.filter((c) => c.status !== 'active'),
+      clauses,
+      notApplicable: this.d.catalogue
+        .list()
+        .filter((x) => !applicable.includes(x))
+        .map((clause) => ({ clause, why: applicabilityText(clause) })),
+      percent: coveragePercent(clauses.map((x) => x.state)),
+    };
+  }
+
+  /** What the vendor page shows: contracts by status, coverage, gaps and open amendments. */
+  async vendorSummary(vendorId: number) {
+    const cov = await this.vendorCoverage(vendorId);
+    const openAmendments = await this.d.ds.getRepository(ContractAmendment).count({ where: { vendorId, status: In(OPEN_AMENDMENT_STATUSES) } });
+    const counts: Record<ContractStatus, number> = { draft: 0, active: 0, expired: 0, terminated: 0 };
+    for (const c of [...cov.activeContracts, ...cov.otherContracts]) counts[c.status] += 1;
+    return {
+      total: cov.activeContracts.length + cov.otherContracts.length,
+      counts,
+      applicable: cov.clauses.length,
+      percent: cov.percent,
+      gaps: cov.clauses.filter((x) => x.state !== 'present' && x.state !== 'not_applicable').map((x) => ({ id: x.clause.id, title: x.clause.title, state: x.state })),
+      openAmendments,
+    };
+  }
+
+  /** The matrix filter as SQL over vendors "v"; a missing-clause filter names a clause of the catalogue. */
+  private applyMatrixFilter(qb: ReturnType<ContractService['vendorQuery']>, f: MatrixFilter) {
+    if (f.tier) qb.andWhere('v.tier = :tier', { tier: f.tier });
+    if (f.status) qb.andWhere('v.status = :status', { status: f.status });
+    if (f.scope) qb.andWhere('v.inScope = :inScope', { inScope: f.scope === 'in' });
+    if (f.missing) {
+      const clause = this.d.catalogue.get(f.missing);
+      if (!clause) throw new ValidationError({ missing: `missing must be a clause of the catalogue (${this.d.catalogue.list().map((c) => c.id).join(', ')}).` });
+      const applies = applicabilitySql(clause, 'mc');
+      qb.andWhere(`${applies.sql} AND NOT ${presentSql('mclause')} AND NOT ${allNotApplicableSql('mclause')}`, { ...applies.params, mclause: clause.id });
+    }
+    return qb;
+  }
+
+  private vendorQuery() {
+    return this.d.ds.getRepository(Vendor).createQueryBuilder('v');
+  }
+
+  /** One page of the portfolio matrix (vendors by name) and the total. */
+  async matrix(f: MatrixFilter, page: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number }> {
+    const base = () => this.applyMatrixFilter(this.vendorQuery(), f);
+    const [vendors, total] = await Promise.all([
+      base().orderBy('v.legalNameKey', 'ASC').addOrderBy('v.id', 'ASC').offset((page - 1) * pageSize).limit(pageSize).getMany(),
+      base().getCount(),
+    ]);
+    return { vendors, total };
+  }
+
+  /**
+   * For each clause, the share of in-scope active vendors it applies to whose active contracts cover
+   * it (vendors whose contracts all mark it not applicable are left aside). One aggregate query.
+   */
+  async shares(): Promise<{ clause: Clause; covered: number; of: number; percent: number | null }[]> {
+    const clauses = this.d.catalogue.list();
+    if (clauses.length === 0) return [];
+    const qb = this.vendorQuery().select('COUNT(*)', 'vendors');
+    clauses.forEach((clause, i) => {
+      const applies = applicabilitySql(clause, `a${i}`);
+      qb.addSelect(`SUM(CASE WHEN ${applies.sql} AND NOT ${allNotApplicableSql(`c${i}`)} THEN 1 ELSE 0 END)`, `of${i}`);
+      qb.addSelect(`SUM(CASE WHEN ${applies.sql} AND ${presentSql(`c${i}`)} THEN 1 ELSE 0 END)`, `covered${i}`);
+      qb.setParameters({ ...applies.params, [`c${i}`]: clause.id });
+    });
+    qb.where('v.status = :active AND v.inScope = :inScope', { active: 'active', inScope: true });
+    const raw = (await qb.getRawOne<Record<string, string | number | null>>()) ?? {};
+    return clauses.map((clause, i) => {
+      const of = Number(raw[`of${i}`] ?? 0);
+      const covered = Number(raw[`covered${i}`] ?? 0);
+      return { clause, covered, of, percent: percentOf(covered, of) };
+    });
+  }
+
+  /** One page of the contracts list (by vendor name, then title) and the total. */
+  async list(f: ContractFilter, page: number, pageSize: number): Promise<{ contracts: Contract[]; total: number }> {
+    const base = () => {
+      const qb = this.repo.createQueryBuilder('k').innerJoin(Vendor, 'v', 'v.id = k.vendorId');
+      if (f.vendorId !== undefined) qb.andWhere('k.vendorId = :vendorId', { vendorId: f.vendorId });
+      if (f.type) qb.andWhere('k.type = :type', { type: f.type });
+      if (f.status) qb.andWhere('k.status = :status', { status: f.status });
+      if (f.noticeDue) qb.andWhere("k.status = 'active' AND k.noticeDeadline IS NOT NULL AND k.noticeDeadline <= :noticeBy", { noticeBy: addDays(this.today(), NOTICE_LEAD_DAYS) });
+      return qb;
+    };
+    const [contracts, total] = await Promise.all([
+      base().orderBy('v.legalNameKey', 'ASC').addOrderBy('k.title', 'ASC').addOrderBy('k.id', 'ASC').offset((page - 1) * pageSize).limit(pageSize).getMany(),
+      base().getCount(),
+    ]);
+    return { contracts, total };
+  }
+
+  /** Per contract of a page: how many of the clauses that apply to its vendor it has present, and its gaps. */
+  async contractCounts(contracts: Contract[]): Promise<Map<number, { present: number; applicable: number; gaps: number; notReviewed: number }>> {
+    const [facts, rows] = await Promise.all([this.facts(contracts.map((c) => c.vendorId)), this.clauseRows(contracts.map((c) => c.id))]);
+    const out = new Map<number, { present: number; applicable: number; gaps: number; notReviewed: number }>();
+    for (const c of contracts) {
+      const f = facts.get(c.vendorId);
+      const applicable = f ? this.d.catalogue.applicable(f) : [];
+      const states = applicable.map((x) => rows.get(c.id)?.get(x.id)?.status ?? 'not_reviewed');
+      out.set(c.id, {
+        present: states.filter((s) => s === 'present').length,
+        applicable: states.filter((s) => s !== 'not_applicable').length,
+        gaps: states.filter((s) => s === 'missing' || s === 'partial').length,
+        notReviewed: states.filter((s) => s === 'not_reviewed').length,
+      });
+    }
+    return out;
+  }
+
+  /** Open amendments touching each of these contracts, in one query: contract id -> amendment ids. */
+  async openAmendmentsFor(contractIds: number[]): Promise<Map<number, { amendmentId: number; clauseId: string }[]>> {
+    const out = new Map<number, { amendmentId: number; clauseId: string }[]>();
+    if (contractIds.length === 0) return out;
+    const rows = await this.d.ds
+      .getRepository(AmendmentItem)
+      .createQueryBuilder('i')
+      .innerJoin(ContractAmendment, 'a', 'a.id = i.amendmentId')
+      .where('i.contractId IN (:...ids)', { ids: [...new Set(contractIds)] })
+      .andWhere('a.status IN (:...open)', { open: OPEN_AMENDMENT_STATUSES })
+      .getMany();
+    for (const r of rows) out.set(r.contractId, [...(out.get(r.contractId) ?? []), { amendmentId: r.amendmentId, clauseId: r.clauseId }]);
+    return out;
+  }
+
+  /** The contracts that amend this one. */
+  async amendedBy(contractId: number): Promise<Contract[]> {
+    return this.repo.find({ where: { amendsId: contractId }, select: ['id', 'title', 'status'], order: { id: 'ASC' } });
+  }
+
+  /** Titles of several contracts, in one query. */
+  async titles(ids: number[]): Promise<Map<number, Contract>> {
+    const wanted = [...new Set(ids)];
+    if (wanted.length === 0) return new Map();
+    const rows = await this.repo.find({ where: { id: In(wanted) }, select: ['id', 'title', 'type', 'status', 'vendorId'] });
+    return new Map(rows.map((c) => [c.id, c]));
+  }
+
+  /** Names of users, in one query. */
+  async userNames(ids: (number | null)[]): Promise<Map<number, string>> {
+    const wanted = [...new Set(ids.filter((i): i is number => i !== null))];
+    if (wanted.length === 0) return new Map();
+    const rows = await this.d.ds.getRepository(User).find({ where: { id: In(wanted) }, select: ['id', 'name'] });
+    return new Map(rows.map((u) => [u.id, u.name]));
+  }
+}
