@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { errorResponse, fromZod, idParam, json, type JsonSchema, ref, standardErrors as standardErrorsFor } from './openapi-helpers';
 import { certificationComponentSchemas, certificationPaths } from '../certifications/openapi';
 import { contractComponentSchemas, contractPaths } from '../contracts/openapi';
 import { apiAcceptRiskSchema, apiFindingStatusSchema } from '../findings/api';
@@ -12,27 +12,13 @@ import { listQuerySchema } from '../vendors/routes';
 import { apiCreateVendorSchema, contactSchema, patchContactSchema, patchVendorSchema, transitionSchema } from '../vendors/schema';
 import { ACCESS_MODES, MA_RESIDENTS, PI_ELEMENTS, STATUSES, TIERS, VOLUME_BANDS } from '../vendors/risk';
 
-type JsonSchema = Record<string, unknown>;
 
-/** A request-body schema from the zod schema the route validates with, so the two cannot drift. */
-function bodySchema(schema: z.ZodType): JsonSchema {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  return rest;
-}
 
-const json = (schema: JsonSchema) => ({ content: { 'application/json': { schema } } });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const errorResponse = (description: string) => ({ description, ...json(ref('Error')) });
-const idParam = (name: string, what: string) => ({ name, in: 'path', required: true, description: `The ${what}'s id.`, schema: { type: 'integer', minimum: 1 } });
 
-const standardErrors = {
-  '400': errorResponse('Invalid input: `fields` names each field and the reason.'),
-  '401': errorResponse('Missing, invalid or revoked token.'),
-  '403': errorResponse("The token's user does not have a role that allows this."),
-};
+const standardErrors = standardErrorsFor('see each route');
 
 function queryParameters(): JsonSchema[] {
-  const shape = bodySchema(listQuerySchema) as { properties: Record<string, JsonSchema> };
+  const shape = fromZod(listQuerySchema) as { properties: Record<string, JsonSchema> };
   const docs: Record<string, string> = {
     q: 'Text the legal or trading name contains.',
     status: 'Pipeline status.',
@@ -46,12 +32,12 @@ function queryParameters(): JsonSchema[] {
   return [
     ...Object.entries(shape.properties).map(([name, schema]) => ({ name, in: 'query', required: false, description: docs[name], schema })),
     { name: 'page', in: 'query', required: false, schema: { type: 'integer', minimum: 1, default: 1 } },
-    { name: 'pageSize', in: 'query', required: false, schema: bodySchema(pageSizeSchema) },
+    { name: 'pageSize', in: 'query', required: false, schema: fromZod(pageSizeSchema) },
   ];
 }
 
 function findingQueryParameters(): JsonSchema[] {
-  const shape = bodySchema(findingListQuerySchema) as { properties: Record<string, JsonSchema> };
+  const shape = fromZod(findingListQuerySchema) as { properties: Record<string, JsonSchema> };
   const docs: Record<string, string> = {
     severity: 'Severity.',
     status: 'Status; "open" matches open and remediation planned.',
@@ -62,7 +48,7 @@ function findingQueryParameters(): JsonSchema[] {
   return [
     ...Object.entries(shape.properties).map(([name, schema]) => ({ name, in: 'query', required: false, description: docs[name], schema })),
     { name: 'page', in: 'query', required: false, schema: { type: 'integer', minimum: 1, default: 1 } },
-    { name: 'pageSize', in: 'query', required: false, schema: bodySchema(pageSizeSchema) },
+    { name: 'pageSize', in: 'query', required: false, schema: fromZod(pageSizeSchema) },
   ];
 }
 
@@ -150,7 +136,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         },
         post: {
           summary: 'Create a vendor (admin, procurement)',
-          requestBody: { required: true, ...json(bodySchema(apiCreateVendorSchema)) },
+          requestBody: { required: true, ...json(fromZod(apiCreateVendorSchema)) },
           responses: { '201': { description: 'Created', ...json(ref('Vendor')) }, ...standardErrors, '409': errorResponse('A vendor with this legal name exists.') },
         },
       },
@@ -159,7 +145,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         get: { summary: 'One vendor with its contacts and subprocessors', responses: { '200': json(ref('Vendor')), ...standardErrors, '404': errorResponse('No such vendor.') } },
         patch: {
           summary: 'Change some fields of a vendor (admin, procurement); fields not sent stay as they are',
-          requestBody: { required: true, ...json(bodySchema(patchVendorSchema)) },
+          requestBody: { required: true, ...json(fromZod(patchVendorSchema)) },
           responses: { '200': json(ref('Vendor')), ...standardErrors, '404': errorResponse('No such vendor.'), '409': errorResponse('The legal name is taken.') },
         },
       },
@@ -167,7 +153,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         parameters: [idParam('id', 'vendor')],
         post: {
           summary: 'Move a vendor along the pipeline with a reason (admin, procurement)',
-          requestBody: { required: true, ...json(bodySchema(transitionSchema)) },
+          requestBody: { required: true, ...json(fromZod(transitionSchema)) },
           responses: { '200': json(ref('Vendor')), ...standardErrors, '404': errorResponse('No such vendor.'), '409': errorResponse('That move is not allowed from the current status.') },
         },
       },
@@ -176,7 +162,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         get: { summary: "A vendor's contacts", responses: { '200': json({ type: 'object', properties: { data: { type: 'array', items: ref('Contact') } } }), ...standardErrors, '404': errorResponse('No such vendor.') } },
         post: {
           summary: 'Add a contact (admin, procurement); a new security contact replaces the previous one',
-          requestBody: { required: true, ...json(bodySchema(contactSchema.strict())) },
+          requestBody: { required: true, ...json(fromZod(contactSchema.strict())) },
           responses: { '201': json(ref('Contact')), ...standardErrors, '404': errorResponse('No such vendor.') },
         },
       },
@@ -184,7 +170,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         parameters: [idParam('id', 'vendor'), idParam('contactId', 'contact')],
         patch: {
           summary: 'Change a contact (admin, procurement)',
-          requestBody: { required: true, ...json(bodySchema(patchContactSchema)) },
+          requestBody: { required: true, ...json(fromZod(patchContactSchema)) },
           responses: { '200': json(ref('Contact')), ...standardErrors, '404': errorResponse('No such vendor or contact.') },
         },
         delete: { summary: 'Remove a contact (admin, procurement)', responses: { '204': { description: 'Removed' }, ...standardErrors, '404': errorResponse('No such vendor or contact.') } },
@@ -194,7 +180,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         get: { summary: "A vendor's questionnaires", responses: { '200': json({ type: 'object', properties: { data: { type: 'array', items: ref('QuestionnaireSummary') } } }), ...standardErrors, '404': errorResponse('No such vendor.') } },
         post: {
           summary: 'Send a questionnaire to one of the vendor\'s contacts (admin, procurement); the response carries the link, shown only here',
-          requestBody: { required: true, ...json(bodySchema(apiSendSchema)) },
+          requestBody: { required: true, ...json(fromZod(apiSendSchema)) },
           responses: { '201': json({ allOf: [ref('QuestionnaireSummary'), { type: 'object', properties: { link: { type: 'string' } } }] }), ...standardErrors, '404': errorResponse('No such vendor.'), '409': errorResponse('The vendor is terminated.') },
         },
       },
@@ -202,7 +188,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         parameters: [idParam('id', 'questionnaire')],
         post: {
           summary: 'Mark questions of a submitted questionnaire: accepted, clarify or finding, with an internal comment and a message to the vendor (admin, reviewer)',
-          requestBody: { required: true, ...json(bodySchema(apiMarksSchema)) },
+          requestBody: { required: true, ...json(fromZod(apiMarksSchema)) },
           responses: { '200': json({ type: 'object', properties: { changed: { type: 'integer' } } }), ...standardErrors, '404': errorResponse('No such questionnaire.'), '409': errorResponse('The questionnaire is not submitted.') },
         },
       },
@@ -210,7 +196,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         parameters: [idParam('id', 'questionnaire')],
         post: {
           summary: 'Return a submitted questionnaire to the vendor for the questions named, each with its message; the same link reopens only those (admin, reviewer)',
-          requestBody: { required: true, ...json(bodySchema(apiClarificationSchema)) },
+          requestBody: { required: true, ...json(fromZod(apiClarificationSchema)) },
           responses: { '201': json({ type: 'object', properties: { round: { type: 'integer' }, questions: { type: 'array', items: { type: 'object' } }, requestedAt: { type: 'string', format: 'date-time' } } }), ...standardErrors, '404': errorResponse('No such questionnaire.'), '409': errorResponse('The questionnaire is not submitted.') },
         },
       },
@@ -218,7 +204,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         parameters: [idParam('id', 'questionnaire')],
         post: {
           summary: "Approve (sets the vendor's assessment dates) or reject a submitted questionnaire, with a reason (admin, reviewer)",
-          requestBody: { required: true, ...json(bodySchema(apiDecisionSchema)) },
+          requestBody: { required: true, ...json(fromZod(apiDecisionSchema)) },
           responses: { '200': json({ type: 'object', properties: { id: { type: 'integer' }, status: { type: 'string' }, decisionReason: { type: 'string' }, decidedAt: { type: 'string', format: 'date-time' } } }), ...standardErrors, '404': errorResponse('No such questionnaire.'), '409': errorResponse('The questionnaire is not submitted.') },
         },
       },
@@ -243,7 +229,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         parameters: [idParam('id', 'vendor')],
         post: {
           summary: 'Record a finding for a vendor by hand (admin, reviewer); it starts open',
-          requestBody: { required: true, ...json(bodySchema(apiCreateFindingSchema)) },
+          requestBody: { required: true, ...json(fromZod(apiCreateFindingSchema)) },
           responses: { '201': { description: 'Created', ...json(ref('Finding')) }, ...standardErrors, '404': errorResponse('No such vendor.') },
         },
       },
@@ -252,7 +238,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         get: { summary: 'One finding', responses: { '200': json(ref('Finding')), ...standardErrors, '404': errorResponse('No such finding.') } },
         patch: {
           summary: 'Change some fields of a finding (admin, reviewer); fields not sent stay as they are',
-          requestBody: { required: true, ...json(bodySchema(patchFindingSchema)) },
+          requestBody: { required: true, ...json(fromZod(patchFindingSchema)) },
           responses: { '200': json(ref('Finding')), ...standardErrors, '404': errorResponse('No such finding.') },
         },
       },
@@ -261,7 +247,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         post: {
           summary:
             'Move a finding (admin, reviewer): open -> remediation_planned, resolved or closed; remediation_planned -> resolved, closed or open; risk_accepted -> open or closed; resolved or closed -> open. Remediation planned needs a plan and a due date, which may come with the move.',
-          requestBody: { required: true, ...json(bodySchema(apiFindingStatusSchema)) },
+          requestBody: { required: true, ...json(fromZod(apiFindingStatusSchema)) },
           responses: { '200': json(ref('Finding')), ...standardErrors, '404': errorResponse('No such finding.'), '409': errorResponse('That move is not allowed from the current status; the message names the allowed moves.') },
         },
       },
@@ -269,7 +255,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         parameters: [idParam('id', 'finding')],
         post: {
           summary: 'Accept the risk of an open finding until a date after today and at most 3 years ahead (admin, reviewer other than the one who recorded it)',
-          requestBody: { required: true, ...json(bodySchema(apiAcceptRiskSchema)) },
+          requestBody: { required: true, ...json(fromZod(apiAcceptRiskSchema)) },
           responses: {
             '200': json(ref('Finding')),
             ...standardErrors,

@@ -1,26 +1,12 @@
-import { z } from 'zod';
+import { errorResponse, fromZod, idParam, json, type JsonSchema, ref, standardErrors as standardErrorsFor } from '../api/openapi-helpers';
 import { pageSizeSchema } from '../vendors/api';
 import { CERTIFICATION_PURPOSES } from './template';
 import { apiRequestSchema, apiRevokeSchema, listQuerySchema } from './schema';
 import { DISPLAY_STATUSES } from './service';
 
-type JsonSchema = Record<string, unknown>;
 
-/** A JSON schema from the zod schema the route validates with, so the two cannot drift. */
-function fromZod(schema: z.ZodType): JsonSchema {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  return rest;
-}
 
-const json = (schema: JsonSchema) => ({ content: { 'application/json': { schema } } });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const errorResponse = (description: string) => ({ description, ...json(ref('Error')) });
-const idParam = (name: string, what: string) => ({ name, in: 'path', required: true, description: `The ${what}'s id.`, schema: { type: 'integer', minimum: 1 } });
-const standardErrors = {
-  '400': errorResponse('Invalid input: `fields` names each field and the reason.'),
-  '401': errorResponse('Missing, invalid or revoked token.'),
-  '403': errorResponse("The token's user does not have a role that allows this (requests, resends, withdrawals: admin, legal; confirmations: admin, legal, reviewer)."),
-};
+const standardErrors = standardErrorsFor('requests, resends, withdrawals: admin, legal; confirmations: admin, legal, reviewer');
 
 function listParameters(): JsonSchema[] {
   const shape = fromZod(listQuerySchema) as { properties: Record<string, JsonSchema> };

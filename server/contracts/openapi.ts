@@ -1,26 +1,13 @@
+import { errorResponse, fromZod, idParam, json, type JsonSchema, ref, standardErrors as standardErrorsFor } from '../api/openapi-helpers';
 import { z } from 'zod';
 import { pageSizeSchema } from '../vendors/api';
 import { apiAmendmentStatusSchema, apiCommentSchema } from './api';
 import { AMENDMENT_STATUSES, CLAUSE_STATUSES, CONTRACT_STATUSES, CONTRACT_TYPES, FILE_KINDS } from './entities';
 import { amendmentListQuerySchema, apiClauseReviewSchema, apiCreateContractSchema, apiOpenAmendmentSchema, contractListQuerySchema, matrixQuerySchema, patchAmendmentSchema, patchContractSchema } from './schema';
 
-type JsonSchema = Record<string, unknown>;
 
-/** A JSON schema from the zod schema the route validates with, so the two cannot drift. */
-function fromZod(schema: z.ZodType): JsonSchema {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  return rest;
-}
 
-const json = (schema: JsonSchema) => ({ content: { 'application/json': { schema } } });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const errorResponse = (description: string) => ({ description, ...json(ref('Error')) });
-const idParam = (name: string, what: string) => ({ name, in: 'path', required: true, description: `The ${what}'s id.`, schema: { type: 'integer', minimum: 1 } });
-const standardErrors = {
-  '400': errorResponse('Invalid input: `fields` names each field and the reason.'),
-  '401': errorResponse('Missing, invalid or revoked token.'),
-  '403': errorResponse("The token's user does not have a role that allows this (writes: admin, legal)."),
-};
+const standardErrors = standardErrorsFor('writes: admin, legal');
 const page = (data: JsonSchema, extra: JsonSchema = {}) => json({ type: 'object', properties: { ...extra, data: { type: 'array', items: data }, page: { type: 'integer' }, pageSize: { type: 'integer' }, total: { type: 'integer' } } });
 
 function queryParameters(schema: z.ZodType, docs: Record<string, string>): JsonSchema[] {
