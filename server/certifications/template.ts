@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
+import { parseYamlFile } from '../data-files';
 
 /**
  * Certification templates: YAML data files in certifications/, validated when loaded. The format is
@@ -109,26 +109,18 @@ export function textHash(title: string, statement: string): string {
 /** Parses and validates one file's text; never throws. */
 export function parseCertificationTemplate(file: string, text: string): LoadedCertificationTemplate {
   const base = { file, id: path.basename(file).replace(/\.ya?ml$/, ''), version: null, title: path.basename(file), purpose: null, valid: false, template: null, contentHash: null };
-  let data: unknown;
-  try {
-    const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (doc.errors.length > 0) return { ...base, errors: doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`) };
-    data = doc.toJS({ maxAliasCount: 50 });
-  } catch (err) {
-    return { ...base, errors: [`${file}: ${(err as Error).message}`] };
-  }
-  const parsed = certificationTemplateSchema.safeParse(data);
-  if (!parsed.success) {
-    const d = (data ?? {}) as { id?: unknown; version?: unknown; title?: unknown };
+  const result = parseYamlFile(file, text, certificationTemplateSchema);
+  if (!result.ok) {
+    const d = (result.raw ?? {}) as { id?: unknown; version?: unknown; title?: unknown };
     return {
       ...base,
       id: typeof d.id === 'string' ? d.id : base.id,
       version: typeof d.version === 'number' ? d.version : null,
       title: typeof d.title === 'string' ? d.title : base.title,
-      errors: parsed.error.issues.map((i) => `${file}: ${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`),
+      errors: result.errors,
     };
   }
-  const t = parsed.data;
+  const t = result.data;
   return { file, id: t.id, version: t.version, title: t.title, purpose: t.purpose, valid: true, errors: [], template: t, contentHash: crypto.createHash('sha256').update(JSON.stringify(t)).digest('hex') };
 }
 

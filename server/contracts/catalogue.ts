@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
+import { parseYamlFile } from '../data-files';
 import { ROOT_DIR } from '../paths';
 import { SEVERITIES, type Severity } from '../questionnaires/template';
 import { PI_ELEMENT_PHRASES, PI_ELEMENTS, type PiElement } from '../vendors/risk';
@@ -116,16 +116,9 @@ export interface LoadedCatalogue {
 export function parseCatalogue(file: string, text: string): LoadedCatalogue {
   const name = path.basename(file);
   const invalid = (errors: string[]): LoadedCatalogue => ({ file: name, valid: false, errors, version: null, contentHash: null, clauses: [] });
-  let data: unknown;
-  try {
-    const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (doc.errors.length > 0) return invalid(doc.errors.map((e) => `${name}: ${e.message.split('\n')[0]}`));
-    data = doc.toJS({ maxAliasCount: 50 });
-  } catch (err) {
-    return invalid([`${name}: ${(err as Error).message}`]);
-  }
-  const parsed = catalogueSchema.safeParse(data);
-  if (!parsed.success) return invalid(parsed.error.issues.map((i) => `${name}: ${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`));
+  const result = parseYamlFile(name, text, catalogueSchema);
+  if (!result.ok) return invalid(result.errors);
+  const parsed = { data: result.data };
   const clauses: Clause[] = parsed.data.clauses.map((c) => ({
     id: c.id,
     title: c.title,

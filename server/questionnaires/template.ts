@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
+import { parseYamlFile } from '../data-files';
 import { z } from 'zod';
 
 /**
@@ -150,26 +150,18 @@ export function hashTemplate(t: Template): string {
 /** Parses and validates one file's text; never throws. */
 export function parseTemplate(file: string, text: string): LoadedTemplate {
   const base = { file, id: path.basename(file).replace(/\.ya?ml$/, ''), version: null, title: path.basename(file), valid: false, template: null, contentHash: null };
-  let data: unknown;
-  try {
-    const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (doc.errors.length > 0) return { ...base, errors: doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`) };
-    data = doc.toJS({ maxAliasCount: 50 });
-  } catch (err) {
-    return { ...base, errors: [`${file}: ${(err as Error).message}`] };
-  }
-  const parsed = templateSchema.safeParse(data);
-  if (!parsed.success) {
-    const d = (data ?? {}) as { id?: unknown; version?: unknown; title?: unknown };
+  const result = parseYamlFile(file, text, templateSchema);
+  if (!result.ok) {
+    const d = (result.raw ?? {}) as { id?: unknown; version?: unknown; title?: unknown };
     return {
       ...base,
       id: typeof d.id === 'string' ? d.id : base.id,
       version: typeof d.version === 'number' ? d.version : null,
       title: typeof d.title === 'string' ? d.title : base.title,
-      errors: parsed.error.issues.map((i) => `${file}: ${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`),
+      errors: result.errors,
     };
   }
-  const t = parsed.data;
+  const t = result.data;
   return { file, id: t.id, version: t.version, title: t.title, valid: true, errors: [], template: t, contentHash: hashTemplate(t) };
 }
 
