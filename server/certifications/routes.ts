@@ -1,9 +1,9 @@
 import { type Request, type Response, Router } from 'express';
 import { recordAudit } from '../audit/service';
 import type { Context } from '../context';
-import { ConflictError, HttpError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError } from '../errors';
 import { requireRole, requireUser } from '../http/auth';
-import { handleForm, pageNumber, parseInput } from '../http/forms';
+import { handleForm, handleSectionForm, pageNumber, parseInput } from '../http/forms';
 import { actorOf, flash } from '../http/request';
 import { Questionnaire } from '../questionnaires/entities';
 import type { Certification } from './entities';
@@ -147,13 +147,7 @@ export function certificationRoutes(ctx: Context): Router {
 
   const detailForm = async (req: Request, res: Response, section: string, action: () => Promise<void>) => {
     const certificationId = id(req.params.id, 'certification');
-    try {
-      await action();
-    } catch (err) {
-      if (!(err instanceof HttpError) || (err.status !== 400 && Object.keys(err.fields).length === 0)) throw err;
-      res.status(err.status);
-      await renderDetail(req, res, certificationId, { section, errors: Object.keys(err.fields).length ? err.fields : { form: err.message }, values: { ...(req.body as Record<string, unknown>) } });
-    }
+    await handleSectionForm(res, section, (req.body ?? {}) as Record<string, unknown>, (form) => renderDetail(req, res, certificationId, form), action);
   };
 
   r.get('/certifications/:id', staff, async (req, res) => {

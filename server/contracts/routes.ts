@@ -2,9 +2,9 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import multer from 'multer';
 import { recordAudit } from '../audit/service';
 import type { Context } from '../context';
-import { HttpError, NotFoundError, ValidationError } from '../errors';
+import { NotFoundError, ValidationError } from '../errors';
 import { requireRole, requireUser } from '../http/auth';
-import { fieldErrors, handleForm, pageNumber, parseInput } from '../http/forms';
+import { fieldErrors, type FormSection, handleForm, handleSectionForm, pageNumber, parseInput } from '../http/forms';
 import { actorOf, flash } from '../http/request';
 import { STATUS_LABELS as VENDOR_STATUS_LABELS, STATUSES as VENDOR_STATUSES, TIER_LABELS, TIERS } from '../vendors/risk';
 import { type AmendmentFilter, DEFAULT_TARGET_DAYS } from './amendments';
@@ -337,16 +337,8 @@ export function contractRoutes(ctx: Context): Router {
   };
 
   /** Runs a form on a detail page; a refusal that names fields (or any 400) comes back to the page. */
-  const detailForm = async (req: Request, res: Response, section: string, render: (form: { section: string; errors: Record<string, string>; values: Record<string, unknown> }) => Promise<void>, action: () => Promise<void>) => {
-    try {
-      await action();
-    } catch (err) {
-      if (!(err instanceof HttpError) || (err.status !== 400 && Object.keys(err.fields).length === 0)) throw err;
-      res.status(err.status);
-      const values = Object.fromEntries(Object.entries((req.body ?? {}) as Record<string, unknown>).filter(([k]) => k !== '_csrf'));
-      await render({ section, errors: Object.keys(err.fields).length ? err.fields : { form: err.message }, values });
-    }
-  };
+  const detailForm = (req: Request, res: Response, section: string, render: (form: FormSection) => Promise<void>, action: () => Promise<void>) =>
+    handleSectionForm(res, section, (req.body ?? {}) as Record<string, unknown>, render, action);
 
   const amendmentForm = (section: string, action: (req: Request, res: Response, amendmentId: number) => Promise<void>) => async (req: Request, res: Response) => {
     const amendmentId = id(req.params.id, 'amendment request');

@@ -1,8 +1,8 @@
 import { type Request, type Response, Router } from 'express';
 import type { Context } from '../context';
-import { HttpError, NotFoundError } from '../errors';
+import { NotFoundError } from '../errors';
 import { requireRole, requireUser } from '../http/auth';
-import { handleForm, pageNumber, parseInput } from '../http/forms';
+import { handleForm, handleSectionForm, pageNumber, parseInput } from '../http/forms';
 import { actorOf, flash } from '../http/request';
 import { SEVERITIES } from '../questionnaires/template';
 import { FINDING_STATUSES, REMEDIATORS } from './entities';
@@ -127,13 +127,7 @@ export function findingRoutes(ctx: Context): Router {
 
   const detailForm = async (req: Request, res: Response, section: string, action: () => Promise<void>) => {
     const findingId = id(req.params.id, 'finding');
-    try {
-      await action();
-    } catch (err) {
-      if (!(err instanceof HttpError) || (err.status !== 400 && Object.keys(err.fields).length === 0)) throw err;
-      res.status(err.status);
-      await renderDetail(req, res, findingId, { section, errors: Object.keys(err.fields).length ? err.fields : { form: err.message }, values: { ...(req.body as Record<string, unknown>) } });
-    }
+    await handleSectionForm(res, section, (req.body ?? {}) as Record<string, unknown>, (form) => renderDetail(req, res, findingId, form), action);
   };
 
   r.get('/findings/:id', staff, async (req, res) => {

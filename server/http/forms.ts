@@ -38,12 +38,45 @@ export async function handleForm(
   try {
     await action();
   } catch (err) {
-    if (!(err instanceof HttpError) || (err.status !== 400 && Object.keys(err.fields).length === 0)) throw err;
+    if (!returnsToForm(err)) throw err;
     const values: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(submitted)) {
       if (!/password|_csrf|token/i.test(k)) values[k] = v;
     }
     res.status(err.status).render(view, { ...locals, values, errors: err.fields, errorMessage: err.message });
+  }
+}
+
+/** What a detail page needs to show one of its forms again after a refusal. */
+export interface FormSection {
+  section: string;
+  errors: Record<string, string>;
+  values: Record<string, unknown>;
+}
+
+/** Whether a refusal goes back to the form (a 400, or any refusal naming fields) rather than to the error page. */
+function returnsToForm(err: unknown): err is HttpError {
+  return err instanceof HttpError && (err.status === 400 || Object.keys(err.fields).length > 0);
+}
+
+/**
+ * Runs one form of a page that holds several (a vendor, a finding, a contract): a refusal renders
+ * the page again with that form's section, the reasons and what was typed (less the CSRF token).
+ */
+export async function handleSectionForm(
+  res: Response,
+  section: string,
+  submitted: Record<string, unknown>,
+  render: (form: FormSection) => Promise<void>,
+  action: () => Promise<void>,
+): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    if (!returnsToForm(err)) throw err;
+    res.status(err.status);
+    const values = Object.fromEntries(Object.entries(submitted).filter(([k]) => k !== '_csrf'));
+    await render({ section, errors: Object.keys(err.fields).length ? err.fields : { form: err.message }, values });
   }
 }
 

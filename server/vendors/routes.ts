@@ -1,9 +1,9 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Context } from '../context';
-import { HttpError, NotFoundError, ValidationError } from '../errors';
+import { NotFoundError, ValidationError } from '../errors';
 import { requireRole, requireUser } from '../http/auth';
-import { handleForm, pageNumber, parseInput } from '../http/forms';
+import { handleForm, handleSectionForm, pageNumber, parseInput } from '../http/forms';
 import { actorOf, flash } from '../http/request';
 import { singleFileUpload } from '../http/upload';
 import { exportCsv, IMPORT_COLUMNS } from './csv';
@@ -223,13 +223,8 @@ export function vendorRoutes(ctx: Context): Router {
 
   const detailForm = async (req: Request, res: Response, section: string, action: () => Promise<void>) => {
     const id = idParam(req.params.id);
-    try {
-      await action();
-    } catch (err) {
-      if (!(err instanceof HttpError) || (err.status !== 400 && Object.keys(err.fields).length === 0)) throw err;
-      res.status(err.status);
-      await renderDetail(req, res, id, { section, errors: Object.keys(err.fields).length ? err.fields : { form: err.message }, values: asFormValues(req.body as Record<string, unknown>) });
-    }
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    await handleSectionForm(res, section, asFormValues(body), (form) => renderDetail(req, res, id, form), action);
   };
 
   r.get('/:id', async (req, res) => {
