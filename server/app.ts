@@ -87,6 +87,8 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
     }),
   );
   app.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: true }));
+  // Browsers ask for /favicon.ico on their own; answer it without a session.
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, '/assets/favicon.svg'));
   app.use(healthRoutes(ctx));
 
   const limit = options.bodyLimit ?? '200kb';

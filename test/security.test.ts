@@ -47,6 +47,8 @@ describe('security baseline', () => {
       assert.doesNotMatch(res.text, /<script(?![^>]*\bsrc=)[^>]*>/i, `${path} has no inline script`);
       assert.doesNotMatch(res.text, /\sstyle="/i, `${path} has no inline style`);
     }
+    const icon = await agents.admin.get('/favicon.ico');
+    assert.equal(icon.status, 301, 'the automatic icon request is answered without a session');
     const css = await request(t.app).get('/assets/style.css');
     assert.equal(css.status, 200);
     assert.equal(css.headers['set-cookie'], undefined, 'assets start no session');
@@ -98,6 +100,16 @@ describe('security baseline', () => {
       }
     }
     assert.equal((await t.ctx.accounts.getUser(user.id)).role, 'viewer');
+  });
+
+  test('When an error page is shown between a change and the next page, then the message about the change survives', async () => {
+    const { user } = await makeUser(t, 'viewer');
+    const _csrf = csrfFrom((await agents.admin.get('/')).text);
+    const res = await agents.admin.post(`/admin/users/${user.id}/unlock`).type('form').send({ _csrf });
+    assert.equal(res.status, 303);
+    assert.equal((await agents.admin.get('/no-such-page')).status, 404);
+    const next = await agents.admin.get(res.headers.location!);
+    assert.match(next.text, /Sign-in is unblocked\./);
   });
 
   test('When a page does not exist or an error happens, then the answer leaks nothing', async () => {

@@ -59,7 +59,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     res.status(status);
     res.format({
-      html: () => res.render('errors/error', { title: titleFor(status), status, message, fields }),
+      // An error page never takes the flash messages meant for the next real page (a browser's
+      // stray /favicon.ico request would otherwise swallow them).
+      html: () => res.render('errors/error', { title: titleFor(status), status, message, fields, takeFlash: () => [] }),
       json: () => res.json({ error: { status, message, ...(Object.keys(fields).length ? { fields } : {}) } }),
       default: () => res.type('text/plain').send(message),
     });
