@@ -16,7 +16,7 @@ import { loadUser } from './http/auth';
 import { csrfLocals, csrfProtection } from './http/csrf';
 import { errorHandler, notFound } from './http/errors';
 import { navigationFor } from './http/navigation';
-import { sessionMiddleware, sessionTimeouts } from './http/session';
+import { saveSessionBeforeRedirect, sessionMiddleware, sessionTimeouts } from './http/session';
 import { formatDate, formatDateTime } from './http/view-helpers';
 import { redactUrl } from './logger';
 import { outboxRoutes } from './mail/routes';
@@ -102,6 +102,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
     next();
   });
   app.use(sessionMiddleware(config, ctx.sessions));
+  app.use(saveSessionBeforeRedirect());
   app.use(sessionTimeouts(clock));
   app.use(loadUser(ctx.accounts));
   app.use(csrfLocals);

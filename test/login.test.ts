@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { User } from '../server/accounts/entities';
@@ -133,6 +136,39 @@ describe('signing in', () => {
     assert.equal(res.status, 303);
     assert.equal((await agent.get('/')).status, 303);
     assert.ok(await t.ctx.ds.getRepository(AuditEntry).findOneBy({ action: 'auth.logout', actorLabel: email }));
+  });
+  test('When a page redirects with a message, then the session is stored before the browser sees the redirect', async () => {
+    const { email } = await makeUser(t, 'viewer');
+    const page = await request(t.app).get('/login');
+    const signedIn = await request(t.app).post('/login').set('Cookie', cookieOf(page)!.split(';')[0]!).type('form').send({ _csrf: csrfFrom(page.text), email, password: GOOD_PASSWORD });
+    const cookie = cookieOf(signedIn)!.split(';')[0]!;
+    const home = await request(t.app).get('/').set('Cookie', cookie);
+    const store = t.ctx.sessions;
+    const originalSet = store.set.bind(store);
+    let stored = false;
+    store.set = (sid, sess, cb) => {
+      // A slow store: the redirect must wait for it, or the next page loads without the message.
+      setTimeout(() => originalSet(sid, sess, (err) => { stored = true; cb?.(err); }), 150);
+    };
+    const server = http.createServer(t.app).listen(0, '127.0.0.1');
+    try {
+      await once(server, 'listening');
+      const { port } = server.address() as AddressInfo;
+      const body = new URLSearchParams({ _csrf: csrfFrom(home.text) }).toString();
+      const storedWhenHeadersArrived = await new Promise<boolean>((resolve, reject) => {
+        const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/logout', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          assert.equal(res.statusCode, 303);
+          resolve(stored);
+          res.resume();
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(storedWhenHeadersArrived, true);
+    } finally {
+      store.set = originalSet;
+      server.close();
+    }
   });
 });
 

@@ -125,3 +125,24 @@ export function sessionTimeouts(clock: Clock): RequestHandler {
     next();
   };
 }
+
+/**
+ * Saves the session before a redirect is sent. express-session otherwise writes the response head
+ * while the session is still being stored, and a browser that follows the Location at once can load
+ * the next page before the store has the flash message or the new sign-in.
+ */
+export function saveSessionBeforeRedirect(): RequestHandler {
+  return (req, res, next) => {
+    const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
+    res.redirect = ((...args: unknown[]) => {
+      const s = req.session;
+      const hasData = s && Object.keys(s).some((k) => k !== 'cookie');
+      if (!hasData) return redirect(...args);
+      s.save((err) => {
+        if (err) return next(err);
+        redirect(...args);
+      });
+    }) as typeof res.redirect;
+    next();
+  };
+}
