@@ -23,6 +23,7 @@ import { outboxRoutes } from './mail/routes';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths';
 import { portalRoutes } from './questionnaires/portal-routes';
 import { questionnaireRoutes } from './questionnaires/routes';
+import { calendarFeedRoutes, reminderRoutes } from './reminders/routes';
 import { reviewRoutes } from './reviews/routes';
 import { vendorRoutes } from './vendors/routes';
 
@@ -95,6 +96,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   app.use('/api/v1', apiRoutes(ctx, limit));
   app.use('/q', portalRoutes(ctx));
   app.use('/c', certificationPortalRoutes(ctx));
+  app.use(calendarFeedRoutes(ctx));
   app.use(express.urlencoded({ extended: false, limit, parameterLimit: 1000 }));
   app.use(express.json({ limit }));
   app.use((_req, res, next) => {
@@ -125,6 +127,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   app.use(findingRoutes(ctx));
   app.use(contractRoutes(ctx));
   app.use(certificationRoutes(ctx));
+  app.use(reminderRoutes(ctx));
   app.use('/vendors', vendorRoutes(ctx));
   app.use('/admin/users', userAdminRoutes(ctx));
   app.use('/admin/audit', auditRoutes(ctx));

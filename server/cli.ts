@@ -9,6 +9,8 @@ import { HttpError } from './errors';
 import { createLogger } from './logger';
 import { createTransport } from './mail/delivery';
 import { seedDemo } from './demo';
+import { isIsoDate, localDate } from './dates';
+import { runSweep } from './reminders/sweep';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -17,6 +19,8 @@ Commands:
   demo                                      add the demo vendor portfolio (safe to run again)
   create-user --email E --name N --role R   create a user and print a one-time link to set the password
                                             (roles: ${ROLES.join(', ')})
+  reminders [--dry-run] [--at YYYY-MM-DD]   run the reminder sweep now; with --dry-run print what would be
+                                            sent and change nothing (--at: as on that day)
 `;
 
 function out(text: string): void {
@@ -67,11 +71,41 @@ async function cli(argv: string[]): Promise<number> {
       out(link);
       return 0;
     }
+    if (command === 'reminders') {
+      const { values } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean' }, at: { type: 'string' } } });
+      const dryRun = values['dry-run'] === true;
+      if (values.at !== undefined && !isIsoDate(values.at)) {
+        process.stderr.write('reminders: --at must be a date as YYYY-MM-DD\n');
+        return 2;
+      }
+      if (values.at !== undefined && !dryRun) {
+        process.stderr.write('reminders: --at is only for --dry-run (a real sweep always runs as of today)\n');
+        return 2;
+      }
+      const now = values.at ? instantOn(values.at, config.reminders.timeZone) : systemClock.now();
+      const result = await runSweep(ctx, now, { dryRun });
+      if (!result.ran) {
+        out('Another instance is running the reminder sweep; nothing was done.');
+        return 1;
+      }
+      out(`${dryRun ? 'Would send' : 'Sent'} ${result.planned.length} reminder${result.planned.length === 1 ? '' : 's'} for ${result.date} (${config.reminders.timeZone}):`);
+      for (const p of result.planned) out(`  [${p.rule}] to ${p.recipient.email}: ${p.summary}`);
+      if (!dryRun) out(`Written: ${result.sent}; skipped: ${result.skipped}; failed: ${result.failed}; digests: ${result.digests}.`);
+      if (!dryRun && (result.sent || result.digests)) await ctx.mail.deliverDue();
+      return result.failed ? 1 : 0;
+    }
     process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   } finally {
     if (ds.isInitialized) await ds.destroy();
   }
+}
+
+/** Noon of that day in the time zone (an instant whose local date is the day). */
+function instantOn(date: string, timeZone: string): Date {
+  let at = new Date(`${date}T12:00:00Z`);
+  for (let i = 0; i < 2 && localDate(at, timeZone) !== date; i += 1) at = new Date(at.getTime() + (localDate(at, timeZone) < date ? 1 : -1) * 12 * 3_600_000);
+  return at;
 }
 
 cli(process.argv.slice(2))

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { ROOT_DIR } from './paths';
 import { DEFAULT_INTERVALS, type ReassessmentIntervals } from './vendors/risk';
@@ -29,6 +30,9 @@ export const CONFIG_DOC = {
   EVIDENCE_MAX_FILES: 'Most evidence files one questionnaire may hold.',
   REASSESSMENT_MONTHS:
     'Months between assessments per inherent risk tier, as `critical=6,high=12,medium=12,low=24`; a tier left out keeps its default. Vendors with access to personal information are never given more than 12.',
+  REMINDER_CRON: 'When the daily reminder sweep runs: a cron expression (five fields, or six with seconds) read in REMINDER_TIMEZONE.',
+  REMINDER_TIMEZONE: 'IANA time zone (`America/New_York`) for REMINDER_CRON and for deciding what "today" is when reminders fall due.',
+  REASSESSMENT_LEAD_DAYS: 'Days before a vendor\'s next reassessment date that the annual-reassessment questionnaire is sent (or its business owner told).',
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_DOC;
@@ -87,7 +91,25 @@ const envSchema = z.object({
       }
       return out;
     }),
+  REMINDER_CRON: z
+    .string()
+    .default('0 8 * * *')
+    .refine((v) => cron.validate(v), 'must be a cron expression such as "0 8 * * *"'),
+  REMINDER_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine((v) => isTimeZone(v), 'must be an IANA time zone such as America/New_York'),
+  REASSESSMENT_LEAD_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be from 1 to 180').max(180, 'must be from 1 to 180').default(30),
 });
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface Config {
   port: number;
@@ -104,6 +126,7 @@ export interface Config {
   reassessmentIntervals: ReassessmentIntervals;
   organizationName: string;
   evidence: { maxFileBytes: number; maxFiles: number };
+  reminders: { cron: string; timeZone: string; reassessmentLeadDays: number };
 }
 
 /** Thrown for a bad setting; its message names the variable and the reason. */
@@ -158,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reassessmentIntervals: e.REASSESSMENT_MONTHS,
     organizationName: e.ORGANIZATION_NAME,
     evidence: { maxFileBytes: e.EVIDENCE_MAX_FILE_MB * 1024 * 1024, maxFiles: e.EVIDENCE_MAX_FILES },
+    reminders: { cron: e.REMINDER_CRON, timeZone: e.REMINDER_TIMEZONE, reassessmentLeadDays: e.REASSESSMENT_LEAD_DAYS },
   };
 }
 

@@ -18,6 +18,7 @@ import { QUESTIONNAIRES_DIR } from './paths';
 import { EvidenceStore } from './questionnaires/evidence';
 import { TemplateRegistry } from './questionnaires/registry';
 import { QuestionnaireService } from './questionnaires/service';
+import { LeaseService } from './reminders/lease';
 import { ReviewService } from './reviews/service';
 import { VendorImportService } from './vendors/import';
 import { VendorService } from './vendors/service';
@@ -47,6 +48,7 @@ export interface Context {
   amendments: AmendmentService;
   certificationTemplates: CertificationTemplateRegistry;
   certifications: CertificationService;
+  leases: LeaseService;
 }
 
 /** Wires the services to a connected database. */
@@ -56,6 +58,7 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
   const mailKey = deriveKey(config, 'mail-outbox');
   const mail = new MailDelivery({
     ds,
+    transact,
     clock,
     logger,
     transport: p.transport,
@@ -127,5 +130,5 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
   const contracts = new ContractService({ ds, transact, clock, catalogue: clauses, files: contractFiles });
   // A refused amendment opens a finding, and the vendor's residual rating follows in the same transaction.
   const amendments = new AmendmentService({ ds, transact, clock, catalogue: clauses, contracts, openFindingsChanged: (m, vendorId) => reviews.refreshRating(m, vendorId) });
-  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports, findings, templates, evidence, questionnaires, reviews, clauses, contractFiles, contracts, amendments, certificationTemplates, certifications };
+  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports, findings, templates, evidence, questionnaires, reviews, clauses, contractFiles, contracts, amendments, certificationTemplates, certifications, leases: new LeaseService(ds, clock) };
 }

@@ -6,6 +6,7 @@ import { createContext } from './context';
 import { createDataSource, openDatabase } from './db/data-source';
 import { createLogger } from './logger';
 import { createTransport } from './mail/delivery';
+import { runSweep } from './reminders/sweep';
 import { startScheduler } from './scheduler';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -75,6 +76,8 @@ async function main(): Promise<void> {
   if (!stopping) {
     scheduler = startScheduler(ctx);
     ctx.mail.kick();
+    // Catch up on reminders that fell due while the portal was down (each is sent once whatever happens).
+    void runSweep(ctx, systemClock.now()).catch((err: unknown) => logger.error({ err }, 'start-up reminder sweep failed'));
   }
   logger.info({ port, baseUrl: config.baseUrl, mail: ctx.mail.transportKind }, `Oversight is listening on port ${port}`);
 }

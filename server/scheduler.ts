@@ -3,15 +3,16 @@ import { pruneSessionsJob } from './accounts/session-prune-job';
 import type { Context } from './context';
 import type { Job } from './jobs';
 import { deliverMailJob } from './mail/deliver-job';
+import { reminderSweepJob } from './reminders/job';
 
 /** Every scheduled job of the portal. */
-export const JOBS: Job[] = [deliverMailJob, pruneSessionsJob];
+export const JOBS: Job[] = [deliverMailJob, pruneSessionsJob, reminderSweepJob];
 
 /** Starts the jobs on their schedules; a run never overlaps the previous run of the same job. */
 export function startScheduler(ctx: Context, jobs: Job[] = JOBS): { stop(): Promise<void> } {
   const tasks: ScheduledTask[] = jobs.map((job) =>
     cron.schedule(
-      job.schedule,
+      typeof job.schedule === 'string' ? job.schedule : job.schedule(ctx),
       async () => {
         try {
           await job.run(ctx, ctx.clock.now());
@@ -19,7 +20,7 @@ export function startScheduler(ctx: Context, jobs: Job[] = JOBS): { stop(): Prom
           ctx.logger.error({ err, job: job.name }, 'scheduled job failed');
         }
       },
-      { name: job.name, noOverlap: true },
+      { name: job.name, noOverlap: true, ...(job.timeZone ? { timezone: job.timeZone(ctx) } : {}) },
     ),
   );
   return {

@@ -3,6 +3,8 @@ import { TimestampColumn } from '../db/columns';
 
 export const ROLES = ['admin', 'procurement', 'legal', 'reviewer', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
+export const REMINDER_DELIVERIES = ['immediate', 'digest'] as const;
+export type ReminderDelivery = (typeof REMINDER_DELIVERIES)[number];
 
 export const ROLE_LABELS: Record<Role, string> = {
   admin: 'Administrator',
@@ -45,6 +47,15 @@ export class User {
 
   @TimestampColumn({ nullable: true })
   passwordChangedAt!: Date | null;
+
+  /** Reminder mails one by one as they arise, or one daily digest. */
+  @Column({ type: 'varchar', length: 10, default: 'immediate' })
+  reminderDelivery!: ReminderDelivery;
+
+  /** SHA-256 of the secret in the user's calendar feed address; null when no feed is set up. */
+  @Index('IDX_users_calendar_token', { unique: true })
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  calendarTokenHash!: string | null;
 
   @TimestampColumn()
   createdAt!: Date;

@@ -14,10 +14,12 @@ export const NAVIGATION: NavItem[] = [
   { href: '/findings', label: 'Findings', roles: 'all' },
   { href: '/contracts', label: 'Contracts', roles: 'all' },
   { href: '/certifications', label: 'Certifications', roles: 'all' },
+  { href: '/reminders', label: 'Upcoming', roles: 'all' },
   { href: '/admin/templates', label: 'Templates', roles: ['admin', 'procurement', 'reviewer'] },
   { href: '/admin/users', label: 'Users', roles: ['admin'] },
   { href: '/admin/audit', label: 'Audit log', roles: ['admin', 'viewer'] },
   { href: '/admin/outbox', label: 'Outbox', roles: ['admin'] },
+  { href: '/admin/reminders', label: 'Reminders', roles: ['admin'] },
 ];
 
 /** The items a role sees, marking the one the path belongs to. */

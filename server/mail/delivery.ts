@@ -6,6 +6,9 @@ import { type DataSource, In, LessThanOrEqual } from 'typeorm';
 import type { Clock } from '../clock';
 import { MINUTE } from '../clock';
 import type { Logger } from '../logger';
+import { recordAudit, type Actor } from '../audit/service';
+import type { Transact } from '../db/data-source';
+import { ConflictError, NotFoundError } from '../errors';
 import { decryptText } from '../security/crypto';
 import { OutboxMessage } from './entities';
 
@@ -51,13 +54,15 @@ export function createTransport(smtpUrl: string | undefined, dataDir: string): M
   };
 }
 
-/** Waits between attempts: 1 min, 5 min, 30 min, 2 h, 12 h; then the message is marked failed. */
-const BACKOFF_MS = [1, 5, 30, 120, 720].map((m) => m * MINUTE);
+/** Waits between attempts, doubling from 1 minute up to 1 hour: 10 attempts in all (about 4 hours), then the message is marked failed with the last SMTP error and an admin can resend it. */
+const BACKOFF_MS = [1, 2, 4, 8, 16, 32, 60, 60, 60].map((m) => m * MINUTE);
 /** A message left "sending" this long (the process died mid-send) is tried again. */
 const STALE_SENDING_MS = 10 * MINUTE;
 
 export interface MailDeliveryDeps {
   ds: DataSource;
+  /** For the few changes made here in a transaction (an admin's resend and its audit entry). */
+  transact: Transact;
   clock: Clock;
   logger: Logger;
   transport: MailTransport;
@@ -88,6 +93,19 @@ export class MailDelivery {
       return;
     }
     void this.deliverDue().catch((err: unknown) => this.deps.logger.error({ err }, 'mail delivery failed'));
+  }
+
+  /** Queues a failed message again (an admin's decision after fixing the cause); audited. */
+  async resend(actor: Actor, id: number): Promise<void> {
+    const { transact, clock } = this.deps;
+    await transact(async (m) => {
+      const msg = Number.isNaN(id) ? null : await m.findOne(OutboxMessage, { where: { id }, select: ['id', 'status', 'attempts', 'kind', 'toAddress'] });
+      if (!msg) throw new NotFoundError('No such message.');
+      if (msg.status !== 'failed') throw new ConflictError('Only a message whose delivery failed can be resent.');
+      await m.update(OutboxMessage, { id, status: 'failed' }, { status: 'pending', attempts: 0, nextAttemptAt: clock.now() });
+      await recordAudit(m, clock, actor, { action: 'mail.resent', entityType: 'outbox', entityId: id, details: { kind: msg.kind, to: msg.toAddress, previousAttempts: msg.attempts } });
+    });
+    this.kick();
   }
 
   /** Sends every message that is due; returns how many were sent. */

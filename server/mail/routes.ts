@@ -3,6 +3,7 @@ import type { Context } from '../context';
 import { NotFoundError } from '../errors';
 import { requireRole } from '../http/auth';
 import { pageNumber } from '../http/forms';
+import { actorOf, flash } from '../http/request';
 import { decryptText } from '../security/crypto';
 import { OutboxMessage } from './entities';
 
@@ -36,6 +37,13 @@ export function outboxRoutes(ctx: Context): Router {
     const msg = Number.isNaN(id) ? null : await repo().findOne({ where: { id } });
     if (!msg) throw new NotFoundError('No such message.');
     res.render('admin/outbox-message', { title: msg.subject, msg, body: decryptText(ctx.mailKey, msg.bodyEncrypted) });
+  });
+
+  r.post('/:id/resend', async (req, res) => {
+    const id = /^\d{1,9}$/.test(req.params.id) ? Number(req.params.id) : NaN;
+    await ctx.mail.resend(actorOf(req), id);
+    flash(req, 'success', 'The message is queued again and will be sent in a moment.');
+    res.redirect(303, `/admin/outbox/${id}`);
   });
   return r;
 }

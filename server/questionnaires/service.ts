@@ -22,6 +22,13 @@ export const GRACE_DAYS = 14;
 const READ_ONLY_DAYS = 30;
 export const DEFAULT_DUE_DAYS = 30;
 
+export interface SendInput {
+  vendorId: number;
+  contactId: number;
+  templateId: string;
+  dueDate?: string | null;
+}
+
 export type DisplayStatus = QuestionnaireStatus | 'expired';
 
 export const STATUS_LABELS: Record<DisplayStatus, string> = {
@@ -131,12 +138,19 @@ export class QuestionnaireService {
    * Sends a questionnaire: freezes the template as a snapshot, issues the link and queues the email
    * in one transaction. Returns the link (shown once to the sender).
    */
-  async send(actor: Actor, input: { vendorId: number; contactId: number; templateId: string; dueDate?: string | null }): Promise<{ questionnaire: Questionnaire; link: string }> {
+  async send(actor: Actor, input: SendInput): Promise<{ questionnaire: Questionnaire; link: string }> {
+    const result = await this.d.transact((m) => this.sendIn(m, actor, input));
+    this.d.mailQueued();
+    return result;
+  }
+
+  /** send() inside the caller's transaction (the reminder sweep sends reassessments this way); the caller kicks mail delivery. */
+  async sendIn(m: EntityManager, actor: Actor, input: SendInput): Promise<{ questionnaire: Questionnaire; link: string }> {
     const template = this.d.templates.get(input.templateId);
     if (!template) throw new ValidationError({ templateId: 'Choose a valid questionnaire template.' });
     const dueDate = input.dueDate || addDays(this.today(), DEFAULT_DUE_DAYS);
     if (dueDate <= this.today()) throw new ValidationError({ dueDate: 'The due date must be after today.' });
-    const result = await this.d.transact(async (m) => {
+    {
       const vendor = await m.findOne(Vendor, { where: { id: input.vendorId } });
       if (!vendor) throw new NotFoundError('No such vendor.');
       if (vendor.status === 'terminated') throw new ConflictError('This vendor is terminated; move it back to prospect before sending a questionnaire.');
@@ -182,9 +196,7 @@ export class QuestionnaireService {
         details: { questionnaireId: q.id, title: q.title, to: contact.email, dueDate },
       });
       return { questionnaire: q, link };
-    });
-    this.d.mailQueued();
-    return result;
+    }
   }
 
   /** A new link (the previous one answers 410 from now on) and an email with it. */

@@ -8,6 +8,9 @@ const list = {
 };
 
 /** A third-party service provider, its data profile and what follows from it (scope, tier, cycle). */
+export const REASSESSMENT_STARTS = ['send', 'notify_owner'] as const;
+export type ReassessmentStart = (typeof REASSESSMENT_STARTS)[number];
+
 @Entity('vendors')
 export class Vendor {
   @PrimaryGeneratedColumn()
@@ -86,6 +89,13 @@ export class Vendor {
   @Index('IDX_vendors_next_reassessment')
   @Column({ type: 'varchar', length: 10, nullable: true })
   nextReassessmentOn!: string | null;
+
+  /**
+   * When reassessment falls due: 'send' mails the annual-reassessment questionnaire to the security
+   * contact by itself; 'notify_owner' tells the business owner instead, who sends it by hand.
+   */
+  @Column({ type: 'varchar', length: 12, default: 'send' })
+  reassessmentStart!: ReassessmentStart;
 
   /** The latest submitted assessment's score (0-100). */
   @Column({ type: 'integer', nullable: true })

@@ -60,6 +60,7 @@ export function vendorDetail(v: Vendor, owner: User | undefined, overrideBy: Use
     tierOverrideBy: overrideBy?.name ?? null,
     tierOverrideAt: v.tierOverrideAt,
     intervalMonths: months,
+    reassessmentStart: v.reassessmentStart,
     lastScore: v.lastScore,
     residualRating: v.residualRating,
     lastDecision: v.lastDecision,

@@ -1,6 +1,8 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Context } from '../context';
+import { Reminder } from '../reminders/entities';
+import { RULE_LABELS } from '../reminders/routes';
 import { NotFoundError, ValidationError } from '../errors';
 import { requireRole, requireUser } from '../http/auth';
 import { handleForm, handleSectionForm, pageNumber, parseInput } from '../http/forms';
@@ -140,7 +142,7 @@ export function vendorRoutes(ctx: Context): Router {
   const formLocals = async (title: string) => ({ title, ownerOptions: await vendors.ownerOptions(), ...formOptions });
 
   r.get('/new', editors, async (_req, res) => {
-    res.render('vendors/form', { ...(await formLocals('New vendor')), mode: 'new', values: { status: 'prospect', maResidents: 'unknown', recordVolume: 'none', piElements: [], accessModes: [] }, errors: {} });
+    res.render('vendors/form', { ...(await formLocals('New vendor')), mode: 'new', values: { status: 'prospect', maResidents: 'unknown', recordVolume: 'none', reassessmentStart: 'send', piElements: [], accessModes: [] }, errors: {} });
   });
 
   r.post('/new', editors, async (req, res) => {
@@ -198,7 +200,11 @@ export function vendorRoutes(ctx: Context): Router {
     const role = req.user!.role;
     const certificationPanel = await vendorCertificationPanel(ctx, v, role);
     const contractSummary = await ctx.contracts.vendorSummary(id);
+    const reminders = await ctx.ds.getRepository(Reminder).find({ where: { vendorId: id }, order: { createdAt: 'DESC', id: 'DESC' }, take: 6 });
     res.render('vendors/show', {
+      reminders: reminders.slice(0, 5),
+      moreReminders: reminders.length > 5,
+      ruleLabels: RULE_LABELS,
       title: v.legalName,
       certificationPanel,
       contractSummary,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { email, text } from '../http/forms';
+import { REASSESSMENT_STARTS } from './entities';
 import { ACCESS_MODES, MA_RESIDENTS, PI_ELEMENTS, STATUSES, TIERS, VOLUME_BANDS } from './risk';
 
 /** Optional text: blank becomes null (cleared); absent stays undefined (unchanged, for PATCH). */
@@ -57,6 +58,7 @@ export const vendorFields = {
   accessModes: listOf(ACCESS_MODES, 'How the vendor handles the data'),
   dataLocation: optionalText('Where the data is kept', 500),
   lastAssessedOn: isoDate('Last assessed on'),
+  reassessmentStart: z.enum(REASSESSMENT_STARTS, { error: 'When reassessment falls due must be send or notify_owner.' }).optional(),
 };
 
 /** Profile rules that involve several fields. */

@@ -67,6 +67,7 @@ export const EDITABLE_FIELDS = [
   'accessModes',
   'dataLocation',
   'lastAssessedOn',
+  'reassessmentStart',
 ] as const;
 
 export type VendorSort = 'name' | 'tier' | 'status' | 'next' | 'updated';
@@ -186,6 +187,7 @@ export class VendorService {
       website: input.website ?? null,
       services: input.services ?? null,
       businessOwnerId: input.businessOwnerId ?? null,
+      reassessmentStart: input.reassessmentStart ?? 'send',
       status: input.status,
       notes: input.notes ?? null,
       piElements: input.piElements,
