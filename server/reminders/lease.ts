@@ -19,7 +19,7 @@ export class LeaseService {
     private readonly clock: Clock,
   ) {}
 
-  /** Takes the lease for ttlMs if it is free, expired or already ours; false if another holder has it. */
+  /** Takes the lease for ttlMs if it is free or expired; false while anyone (this process too) holds it. */
   async acquire(name: string, ttlMs: number): Promise<boolean> {
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + ttlMs);
@@ -27,7 +27,7 @@ export class LeaseService {
       .createQueryBuilder()
       .update(Lease)
       .set({ holder: this.holder, expiresAt, acquiredAt: now })
-      .where('name = :name AND (expiresAt <= :now OR holder = :holder)', { name, now: now.toISOString(), holder: this.holder })
+      .where('name = :name AND expiresAt <= :now', { name, now: now.toISOString() })
       .execute();
     if (taken.affected === 1) return true;
     if ((await this.ds.getRepository(Lease).count({ where: { name } })) > 0) return false;

@@ -14,6 +14,8 @@ export interface ReceivedMail {
 export interface SmtpListener {
   url: string;
   messages: ReceivedMail[];
+  /** While true, every message is refused with a temporary error (451), as a server in trouble does. */
+  refusing: boolean;
   /** Resolves with the first received message matching the predicate (already received or future). */
   waitFor(predicate: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
@@ -22,12 +24,18 @@ export interface SmtpListener {
 /** A real SMTP server on a free loopback port that keeps every message it receives. */
 export async function startSmtp(): Promise<SmtpListener> {
   const messages: ReceivedMail[] = [];
+  const listener = { refusing: false } as SmtpListener;
   const waiters: { predicate: (m: ReceivedMail) => boolean; resolve: (m: ReceivedMail) => void }[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, session, callback) {
+      if (listener.refusing) {
+        stream.resume();
+        stream.on('end', () => callback(Object.assign(new Error('Service temporarily unavailable'), { responseCode: 451 })));
+        return;
+      }
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
@@ -47,19 +55,20 @@ export async function startSmtp(): Promise<SmtpListener> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
-  return {
+  Object.assign(listener, {
     url: `smtp://127.0.0.1:${port}`,
     messages,
-    waitFor(predicate, timeoutMs = 10_000) {
+    waitFor(predicate: (m: ReceivedMail) => boolean, timeoutMs = 10_000): Promise<ReceivedMail> {
       const found = messages.find(predicate);
       if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
+      return new Promise<ReceivedMail>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no matching mail within ${timeoutMs} ms (received ${messages.length})`)), timeoutMs);
-        waiters.push({ predicate, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+        waiters.push({ predicate, resolve: (m: ReceivedMail) => { clearTimeout(timer); resolve(m); } });
       });
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  });
+  return listener;
 }
 
 /** Enough MIME to read what the portal sends: headers, and text and HTML parts in 7bit, quoted-printable or base64. */
