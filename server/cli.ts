@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ROLES, type Role } from './accounts/entities';
+import { BackupError, createBackup, KEY_WARNING, restoreBackup } from './backup/archive';
 import { systemActor } from './audit/service';
 import { systemClock } from './clock';
 import { ConfigError, loadConfig } from './config';
@@ -21,6 +22,10 @@ Commands:
                                             (roles: ${ROLES.join(', ')})
   reminders [--dry-run] [--at YYYY-MM-DD]   run the reminder sweep now; with --dry-run print what would be
                                             sent and change nothing (--at: as on that day)
+  backup --out FILE                         write the SQLite database and the stored files to one archive
+                                            (online: the portal may keep running; the key is NOT included)
+  restore FILE [--force]                    restore an archive into an empty DATA_DIR (--force replaces
+                                            an existing database, keeping it beside as a .replaced file)
 `;
 
 function out(text: string): void {
@@ -35,6 +40,8 @@ async function cli(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig();
+  // Backup and restore work on the files as they are: no migration runs before them.
+  if (command === 'backup' || command === 'restore') return backupCommand(command, rest, config);
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const ds = createDataSource(config.database);
   try {
@@ -108,9 +115,42 @@ function instantOn(date: string, timeZone: string): Date {
   return at;
 }
 
+/** `backup --out FILE` and `restore FILE [--force]`. */
+async function backupCommand(command: 'backup' | 'restore', rest: string[], config: ReturnType<typeof loadConfig>): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, force: { type: 'boolean' } } });
+  } catch (err) {
+    process.stderr.write(`${command}: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (command === 'backup') {
+    if (!values.out || positionals.length > 0 || values.force) {
+      process.stderr.write(`backup: give the archive to write with --out FILE (and nothing else)\n\n${USAGE}`);
+      return 2;
+    }
+    const r = await createBackup(config, values.out);
+    out(`Backup written to ${r.file} (${r.entries} files, ${(r.bytes / 1024 / 1024).toFixed(1)} MB).`);
+    process.stderr.write(`\nWARNING: ${KEY_WARNING}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1 || values.out) {
+    process.stderr.write(`restore: give exactly one archive file, such as: npm run cli -- restore backup.zip\n\n${USAGE}`);
+    return 2;
+  }
+  const r = await restoreBackup(config, positionals[0]!, { force: values.force });
+  out(`Restored ${r.entries} files into ${config.dataDir}.${r.replaced ? ` The previous database was kept as ${r.replaced}.` : ''} Migrations run at the next start (or: npm run migrate).`);
+  return 0;
+}
+
 cli(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((err: unknown) => {
+    if (err instanceof BackupError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
     if (err instanceof ConfigError || err instanceof HttpError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(err instanceof ConfigError ? 1 : 2);

@@ -89,6 +89,7 @@ export class Contract {
 @Entity('contract_clauses')
 @Index('IDX_contract_clauses_contract_clause', ['contractId', 'clauseId'], { unique: true })
 @Index('IDX_contract_clauses_clause_status', ['clauseId', 'status'])
+@Index('IDX_contract_clauses_coverage', ['contractId', 'clauseId', 'status'])
 export class ContractClause {
   @PrimaryGeneratedColumn()
   id!: number;

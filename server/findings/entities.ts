@@ -17,6 +17,7 @@ export type Remediator = (typeof REMEDIATORS)[number];
  * (by someone other than its creator, with a reason and an expiry) or closed.
  */
 @Entity('findings')
+@Index('IDX_findings_created', ['createdAt', 'id'])
 export class Finding {
   @PrimaryGeneratedColumn()
   id!: number;

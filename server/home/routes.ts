@@ -16,8 +16,8 @@ const FIGURES: { label: string; filter: VendorFilter; query: string; warn?: bool
 export function homeRoutes(ctx: Context): Router {
   const r = Router();
   r.get('/', requireUser(), async (req, res) => {
-    const total = (await ctx.vendors.list({}, 1, 1)).total;
-    const figures = total === 0 ? [] : await Promise.all(FIGURES.map(async (f) => ({ ...f, count: (await ctx.vendors.list(f.filter, 1, 1)).total })));
+    const total = await ctx.vendors.count({});
+    const figures = total === 0 ? [] : await Promise.all(FIGURES.map(async (f) => ({ ...f, count: await ctx.vendors.count(f.filter) })));
     res.render('home/index', { title: 'Dashboard', total, figures, canAddVendors: ['admin', 'procurement'].includes(req.user!.role) });
   });
   return r;

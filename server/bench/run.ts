@@ -1,0 +1,244 @@
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createApp } from '../app';
+import { systemActor } from '../audit/service';
+import { systemClock } from '../clock';
+import { ConfigError, loadConfig } from '../config';
+import { type Context, createContext } from '../context';
+import { createDataSource, openDatabase } from '../db/data-source';
+import { createLogger } from '../logger';
+import { createTransport } from '../mail/delivery';
+import { QUESTIONNAIRES_DIR, ROOT_DIR } from '../paths';
+import { type Dataset, type DatasetSize, FULL_SIZE, generateDataset, generatedTemplateYaml } from './dataset';
+import type { LoadRequest, LoadResult } from './load';
+import { measureReminderSweep } from './sweep';
+
+const USAGE = `Usage: npm run bench -- [--out FILE] [--duration SECONDS] [--vendors N] [--keep]
+
+Generates a portfolio of 10,000 vendors (30,000 questionnaires of about 80 answers, 20,000 contracts,
+10,000 certifications, 100,000 audit entries) in a fresh SQLite file in a temporary folder, or in the
+empty PostgreSQL database named by DATABASE_URL, starts the portal on it in this process and
+measures its pages with 10 concurrent connections.
+
+  --out FILE          where to write the figures as JSON (default: bench/results.json)
+  --duration SECONDS  length of each measurement (default: 5)
+  --vendors N         generate N vendors and the rest in proportion (default: 10000)
+  --keep              keep the temporary data folder and print where it is
+`;
+
+const LINK_TEMPLATE_ID = 'bench-100-questions';
+const CONNECTIONS = 10;
+
+/** One measured page: what is requested, and the status that counts as success. */
+interface Target {
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  expect: number;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Signed-in staff page (sends the session cookie). */
+  staff: boolean;
+}
+
+interface Measured extends LoadResult {
+  name: string;
+  path: string;
+  ratio: number;
+}
+
+/** Runs the benchmark: generate, serve, measure, report. */
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ args: argv, options: { out: { type: 'string' }, duration: { type: 'string' }, vendors: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean' } } }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const duration = args.duration === undefined ? 5 : Number(args.duration);
+  const vendors = args.vendors === undefined ? FULL_SIZE.vendors : Number(args.vendors);
+  if (!Number.isInteger(duration) || duration < 1 || duration > 120) return usageError('--duration must be a whole number of seconds from 1 to 120');
+  if (!Number.isInteger(vendors) || vendors < 10 || vendors > 1_000_000) return usageError('--vendors must be a whole number from 10 to 1000000');
+  const out = path.resolve(args.out ?? path.join(ROOT_DIR, 'bench', 'results.json'));
+  const size: DatasetSize = { ...FULL_SIZE, vendors, auditEntries: Math.round((FULL_SIZE.auditEntries * vendors) / FULL_SIZE.vendors), outboxMessages: Math.round((FULL_SIZE.outboxMessages * vendors) / FULL_SIZE.vendors) };
+
+  // Its own data folder and database; only DATABASE_URL (PostgreSQL) is taken from the environment.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oversight-bench-'));
+  const templatesDir = path.join(dataDir, 'templates');
+  fs.mkdirSync(templatesDir);
+  for (const f of fs.readdirSync(QUESTIONNAIRES_DIR).filter((n) => /\.ya?ml$/.test(n))) fs.copyFileSync(path.join(QUESTIONNAIRES_DIR, f), path.join(templatesDir, f));
+  fs.writeFileSync(path.join(templatesDir, `${LINK_TEMPLATE_ID}.yaml`), generatedTemplateYaml(LINK_TEMPLATE_ID, 100));
+  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', BASE_URL: 'http://localhost:3000', TRUST_PROXY: 'false', SMTP_URL: '', SECRET_KEY: '' });
+  const ds = createDataSource(config.database);
+  let server: import('node:http').Server | undefined;
+  try {
+    await openDatabase(ds);
+    const [{ n }] = (await ds.query('SELECT COUNT(*) AS n FROM "vendors"')) as { n: number | string }[];
+    if (Number(n) > 0) {
+      process.stderr.write('bench: the database given by DATABASE_URL already holds vendors; give it an empty database of its own.\n');
+      return 2;
+    }
+    const ctx = createContext({ config, ds, clock: systemClock, logger: createLogger('silent'), transport: createTransport(undefined, dataDir), templatesDir });
+    const password = 'bench orchard 42 quietly';
+    const admin = await createUser(ctx, 'admin', 'bench-admin@oversight.example', password);
+    const owners = [admin];
+    for (const role of ['procurement', 'reviewer', 'legal', 'procurement', 'reviewer'] as const) owners.push(await createUser(ctx, role, `bench-${role}-${owners.length}@oversight.example`, null));
+
+    log(`Generating ${size.vendors.toLocaleString('en-US')} vendors on ${config.database.type}${config.database.type === 'sqlite' ? ` (${config.database.file})` : ''}…`);
+    const data = await generateDataset(ctx, size, LINK_TEMPLATE_ID, owners);
+    log(`Generated in ${data.seconds.toFixed(1)} s: ${Object.entries(data.counts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`);
+    const sweep = await measureReminderSweep(ctx);
+
+    const startedAt = Date.now();
+    await ctx.vendors.applyIntervals();
+    const app = createApp(ctx, { authRateLimit: { windowMs: 60_000, limit: 1000 } });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => server!.once('listening', resolve).once('error', reject));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    log(`Portal started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${base}`);
+
+    const cookie = await signIn(base, 'bench-admin@oversight.example', password);
+    const targets = await targetsFor(base, data);
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 50);
+    const results: Measured[] = [];
+    let ceiling = 0;
+    for (const t of targets) {
+      const headers: Record<string, string> = { ...(t.headers ?? {}), ...(t.staff ? { cookie } : {}) };
+      await checkOnce(base, t, headers);
+      const r = await load({ url: base + t.path, method: t.method, headers, body: t.body, connections: CONNECTIONS, duration });
+      if (results.length === 0) ceiling = r.rps;
+      results.push({ name: t.name, path: t.path.replace(data.linkToken, '<token>'), ...r, ratio: ceiling ? r.rps / ceiling : 0 });
+      log(`  ${t.name}: ${r.rps.toFixed(0)} req/s, p95 ${r.p95} ms${r.non2xx - (t.expect === 200 ? 0 : r.requests) ? `, unexpected statuses ${JSON.stringify(r.statusCodes)}` : ''}`);
+    }
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+
+    const report = {
+      when: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` },
+      database: config.database.type,
+      connections: CONNECTIONS,
+      durationSeconds: duration,
+      dataset: { size, counts: data.counts, generationSeconds: Math.round(data.seconds * 10) / 10 },
+      peakRssMb: Math.round(peakRss / 2 ** 20),
+      reminderSweep: sweep,
+      results,
+    };
+    printTable(report.results, report.peakRssMb);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+    log(`Figures written to ${out}`);
+    return 0;
+  } finally {
+    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()).closeAllConnections());
+    if (ds.isInitialized) await ds.destroy();
+    if (args.keep) log(`Data kept in ${dataDir}`);
+    else fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The pages measured, in order; the first is the ceiling the others are compared with. */
+async function targetsFor(base: string, data: Dataset): Promise<Target[]> {
+  const q = `/q/${data.linkToken}`;
+  const section = await fetch(`${base}${q}/s/${data.sectionId}`);
+  const html = await section.text();
+  const m = /action="[^"]*\?_csrf=([^"&]+)"/.exec(html);
+  if (section.status !== 200 || !m) throw new Error(`the questionnaire section page did not answer with its form (status ${section.status})`);
+  const boundary = '----oversightbench';
+  const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const body = field(`present__${data.textQuestionId}`, '1') + field(`a__${data.textQuestionId}`, 'Reviewed and updated by our security team, ref [<id>]') + field('action', 'save') + `--${boundary}--\r\n`;
+  return [
+    { name: 'ceiling: /healthz', method: 'GET', path: '/healthz', expect: 200, staff: false },
+    { name: 'dashboard', method: 'GET', path: '/', expect: 200, staff: true },
+    { name: 'vendor list (filtered, 50)', method: 'GET', path: '/vendors?status=active&scope=in&sort=next', expect: 200, staff: true },
+    { name: 'vendor page', method: 'GET', path: `/vendors/${data.vendorId}`, expect: 200, staff: true },
+    { name: 'questionnaire by link (100 q.)', method: 'GET', path: q, expect: 200, staff: false },
+    { name: 'questionnaire section by link', method: 'GET', path: `${q}/s/${data.sectionId}`, expect: 200, staff: false },
+    { name: 'save an answer by link', method: 'POST', path: `${q}/s/${data.sectionId}?_csrf=${m[1]}`, expect: 303, body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, staff: false },
+    { name: 'findings list', method: 'GET', path: '/findings', expect: 200, staff: true },
+    { name: 'coverage matrix', method: 'GET', path: '/contracts/matrix', expect: 200, staff: true },
+  ];
+}
+
+/** One request first, so a page that fails is reported as such rather than measured. */
+async function checkOnce(base: string, t: Target, headers: Record<string, string>): Promise<void> {
+  const res = await fetch(base + t.path.replace('[<id>]', '0'), { method: t.method, headers, body: t.body?.replace('[<id>]', '0'), redirect: 'manual' });
+  await res.arrayBuffer();
+  if (res.status !== t.expect) throw new Error(`${t.method} ${t.path} answered ${res.status}, expected ${t.expect}`);
+}
+
+/** Runs one measurement in a child process (see load.ts). */
+function load(req: LoadRequest): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'load.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (msg: LoadResult | { error: string }) => ('error' in msg ? reject(new Error(msg.error)) : resolve(msg)));
+    child.once('error', reject);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`the load generator exited with ${code}`)));
+    child.send(req);
+  });
+}
+
+/** Signs in through the login form like a browser: the CSRF token from the form, the cookie kept. */
+async function signIn(base: string, email: string, password: string): Promise<string> {
+  const page = await fetch(`${base}/login`);
+  const html = await page.text();
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  const first = cookieOf(page.headers.getSetCookie());
+  if (!token || !first) throw new Error('the sign-in page has no CSRF token or session cookie');
+  const res = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { cookie: first, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email, password, _csrf: token }).toString() });
+  await res.arrayBuffer();
+  const cookie = cookieOf(res.headers.getSetCookie()) ?? first;
+  if (res.status !== 303) throw new Error(`sign-in answered ${res.status}`);
+  return cookie;
+}
+
+function cookieOf(setCookie: string[]): string | null {
+  return setCookie.length ? setCookie.map((c) => c.split(';')[0]).join('; ') : null;
+}
+
+/** A staff user with a password (or none), created through the accounts service. */
+async function createUser(ctx: Context, role: 'admin' | 'procurement' | 'reviewer' | 'legal', email: string, password: string | null): Promise<number> {
+  const { user, link } = await ctx.accounts.inviteUser(systemActor('bench'), { email, name: `Bench ${role} ${email.split('@')[0]}`, role }, { sendEmail: false });
+  if (password) await ctx.accounts.setPasswordWithToken(link.split('/').pop()!, password, null);
+  return user.id;
+}
+
+function printTable(rows: Measured[], peakRssMb: number): void {
+  const head = ['Page', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'of ceiling', 'errors'];
+  const lines = rows.map((r) => [r.name, r.rps.toFixed(0), r.p50.toFixed(1), r.p95.toFixed(1), r.p99.toFixed(1), `${Math.round(r.ratio * 100)}%`, String(r.errors + r.timeouts)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  process.stdout.write(`\n${fmt(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(fmt).join('\n')}\n\nPeak RSS: ${peakRssMb} MB\n\n`);
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`bench: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
