@@ -23,6 +23,7 @@ import { outboxRoutes } from './mail/routes';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths';
 import { portalRoutes } from './questionnaires/portal-routes';
 import { questionnaireRoutes } from './questionnaires/routes';
+import { reportRoutes } from './reports/routes';
 import { reviewRoutes } from './reviews/routes';
 import { vendorRoutes } from './vendors/routes';
 
@@ -125,6 +126,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   app.use(findingRoutes(ctx));
   app.use(contractRoutes(ctx));
   app.use(certificationRoutes(ctx));
+  app.use(reportRoutes(ctx));
   app.use('/vendors', vendorRoutes(ctx));
   app.use('/admin/users', userAdminRoutes(ctx));
   app.use('/admin/audit', auditRoutes(ctx));

@@ -14,6 +14,7 @@ export const NAVIGATION: NavItem[] = [
   { href: '/findings', label: 'Findings', roles: 'all' },
   { href: '/contracts', label: 'Contracts', roles: 'all' },
   { href: '/certifications', label: 'Certifications', roles: 'all' },
+  { href: '/reports', label: 'Reports', roles: 'all' },
   { href: '/admin/templates', label: 'Templates', roles: ['admin', 'procurement', 'reviewer'] },
   { href: '/admin/users', label: 'Users', roles: ['admin'] },
   { href: '/admin/audit', label: 'Audit log', roles: ['admin', 'viewer'] },
