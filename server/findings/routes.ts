@@ -11,8 +11,7 @@ import { acceptRiskSchema, type FindingListQuery, findingListQuerySchema, findin
 import { sendCsv } from '../csv';
 import { auditExport, hrefWith } from '../reports/exports';
 import { FINDING_COLUMNS, findingCsvRow } from './csv';
-import { AGE_BAND_LABELS, FINDING_AGE_BANDS } from './service';
-import { addDays, addYears, MAX_ACCEPTANCE_YEARS, REMEDIATOR_LABELS, RISK_ACCEPTABLE_FROM, SEVERITY_LABELS, STATUS_LABELS } from './service';
+import { addDays, addYears, AGE_BAND_LABELS, FINDING_AGE_BANDS, MAX_ACCEPTANCE_YEARS, REMEDIATOR_LABELS, RISK_ACCEPTABLE_FROM, SEVERITY_LABELS, STATUS_LABELS } from './service';
 
 const PAGE_SIZE = 50;
 
