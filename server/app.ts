@@ -24,6 +24,7 @@ import { PUBLIC_DIR, VIEWS_DIR } from './paths';
 import { portalRoutes } from './questionnaires/portal-routes';
 import { questionnaireRoutes } from './questionnaires/routes';
 import { calendarFeedRoutes, reminderRoutes } from './reminders/routes';
+import { reportRoutes } from './reports/routes';
 import { reviewRoutes } from './reviews/routes';
 import { vendorRoutes } from './vendors/routes';
 
@@ -128,6 +129,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   app.use(contractRoutes(ctx));
   app.use(certificationRoutes(ctx));
   app.use(reminderRoutes(ctx));
+  app.use(reportRoutes(ctx));
   app.use('/vendors', vendorRoutes(ctx));
   app.use('/admin/users', userAdminRoutes(ctx));
   app.use('/admin/audit', auditRoutes(ctx));

@@ -15,6 +15,7 @@ import { DatabaseSessionStore } from './http/session';
 import type { Logger } from './logger';
 import { MailDelivery, type MailTransport } from './mail/delivery';
 import { QUESTIONNAIRES_DIR } from './paths';
+import { DashboardService } from './reports/dashboard';
 import { EvidenceStore } from './questionnaires/evidence';
 import { TemplateRegistry } from './questionnaires/registry';
 import { QuestionnaireService } from './questionnaires/service';
@@ -49,6 +50,7 @@ export interface Context {
   certificationTemplates: CertificationTemplateRegistry;
   certifications: CertificationService;
   leases: LeaseService;
+  dashboard: DashboardService;
 }
 
 /** Wires the services to a connected database. */
@@ -130,5 +132,6 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
   const contracts = new ContractService({ ds, transact, clock, catalogue: clauses, files: contractFiles });
   // A refused amendment opens a finding, and the vendor's residual rating follows in the same transaction.
   const amendments = new AmendmentService({ ds, transact, clock, catalogue: clauses, contracts, openFindingsChanged: (m, vendorId) => reviews.refreshRating(m, vendorId) });
-  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports, findings, templates, evidence, questionnaires, reviews, clauses, contractFiles, contracts, amendments, certificationTemplates, certifications, leases: new LeaseService(ds, clock) };
+  const dashboard = new DashboardService({ ds, clock, contracts });
+  return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports, findings, templates, evidence, questionnaires, reviews, clauses, contractFiles, contracts, amendments, certificationTemplates, certifications, dashboard, leases: new LeaseService(ds, clock) };
 }

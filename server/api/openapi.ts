@@ -25,7 +25,7 @@ function queryParameters(): JsonSchema[] {
     tier: 'Inherent risk tier in force.',
     owner: 'Business owner user id, or "none".',
     scope: '"in": service providers under 201 CMR 17.02; "out": the others.',
-    assessment: 'Where the vendor stands against its assessment cycle.',
+    assessment: 'Where the vendor stands against its assessment cycle; "outside_cycle": never assessed or overdue.',
     sort: 'Sort key.',
     dir: 'Sort direction.',
   };
@@ -44,6 +44,7 @@ function findingQueryParameters(): JsonSchema[] {
     overdue: '"true": past the due date while open or remediation planned, or risk acceptance expired; "false": neither.',
     vendor: 'Vendor id.',
     citation: 'Text the citation contains (any case; % and _ are literal).',
+    age: 'Days since the finding was recorded: under 30, 30 to 89, or 90 and more.',
   };
   return [
     ...Object.entries(shape.properties).map(([name, schema]) => ({ name, in: 'query', required: false, description: docs[name], schema })),

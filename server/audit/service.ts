@@ -79,6 +79,27 @@ export interface AuditFilter {
   to?: Date;
 }
 
+/** The filters as SQL over entries aliased `a`. */
+function filterAudit<Q extends ReturnType<Repository<AuditEntry>['createQueryBuilder']>>(qb: Q, filter: AuditFilter): Q {
+  if (filter.actor) qb.andWhere(`LOWER(a.actorLabel) LIKE :actor ${LIKE_ESCAPE}`, { actor: `%${escapeLike(filter.actor.toLowerCase())}%` });
+  if (filter.entityType) qb.andWhere('a.entityType = :entityType', { entityType: filter.entityType });
+  if (filter.entityId) qb.andWhere('a.entityId = :entityId', { entityId: filter.entityId });
+  if (filter.action) qb.andWhere(`a.action LIKE :action ${LIKE_ESCAPE}`, { action: `${escapeLike(filter.action)}%` });
+  if (filter.from) qb.andWhere('a.at >= :from', { from: filter.from.toISOString() });
+  if (filter.to) qb.andWhere('a.at < :to', { to: filter.to.toISOString() });
+  return qb;
+}
+
+/**
+ * The next batch of entries older than `after` (newest first), for exports that walk the whole log:
+ * keyed on (at, id) rather than an offset, so the thousandth batch costs what the first did.
+ */
+export async function auditBatch(repo: Repository<AuditEntry>, filter: AuditFilter, after: { at: Date; id: number } | null, size: number): Promise<AuditEntry[]> {
+  const qb = filterAudit(repo.createQueryBuilder('a'), filter);
+  if (after) qb.andWhere('(a.at < :afterAt OR (a.at = :afterAt AND a.id < :afterId))', { afterAt: after.at.toISOString(), afterId: after.id });
+  return qb.orderBy('a.at', 'DESC').addOrderBy('a.id', 'DESC').limit(size).getMany();
+}
+
 /** A page of audit entries, newest first; `hasMore` tells whether an older page exists. */
 export async function listAudit(
   repo: Repository<AuditEntry>,
@@ -86,13 +107,7 @@ export async function listAudit(
   page: number,
   pageSize: number,
 ): Promise<{ entries: AuditEntry[]; hasMore: boolean }> {
-  const qb = repo.createQueryBuilder('a');
-  if (filter.actor) qb.andWhere(`LOWER(a.actorLabel) LIKE :actor ${LIKE_ESCAPE}`, { actor: `%${escapeLike(filter.actor.toLowerCase())}%` });
-  if (filter.entityType) qb.andWhere('a.entityType = :entityType', { entityType: filter.entityType });
-  if (filter.entityId) qb.andWhere('a.entityId = :entityId', { entityId: filter.entityId });
-  if (filter.action) qb.andWhere(`a.action LIKE :action ${LIKE_ESCAPE}`, { action: `${escapeLike(filter.action)}%` });
-  if (filter.from) qb.andWhere('a.at >= :from', { from: filter.from.toISOString() });
-  if (filter.to) qb.andWhere('a.at < :to', { to: filter.to.toISOString() });
+  const qb = filterAudit(repo.createQueryBuilder('a'), filter);
   const rows = await qb
     .orderBy('a.at', 'DESC')
     .addOrderBy('a.id', 'DESC')

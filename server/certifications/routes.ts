@@ -7,6 +7,9 @@ import { handleForm, handleSectionForm, pageNumber, parseInput } from '../http/f
 import { actorOf, flash } from '../http/request';
 import { Questionnaire } from '../questionnaires/entities';
 import type { Certification } from './entities';
+import { sendCsv } from '../csv';
+import { auditExport, hrefWith } from '../reports/exports';
+import { CERTIFICATION_COLUMNS, certificationCsvRow } from './csv';
 import { certificatePdf } from './pdf';
 import { certificationDetail, certificationRow } from './present';
 import { type CertificationListQuery, listQuerySchema, rejectUploadSchema, requestSchema, revokeSchema, toFilter } from './schema';
@@ -64,9 +67,22 @@ export function certificationRoutes(ctx: Context): Router {
       vendorName: query.vendor ? (names.get(query.vendor) ?? null) : null,
       withoutVendorHref: listHref({ ...query, vendor: undefined }),
       href: (extra: Record<string, string>) => listHref(query, extra),
+      exportHref: hrefWith('/certifications.csv', query),
       statusOptions: DISPLAY_STATUSES.map((value) => ({ value, label: STATUS_LABELS[value] })),
       purposeOptions: CERTIFICATION_PURPOSES.map((value) => ({ value, label: PURPOSE_LABELS[value] })),
       templateOptions: templates.list().map((t) => ({ value: t.id, label: `${t.title} (${t.id})` })),
+    });
+  });
+
+  r.get('/certifications.csv', staff, async (req, res) => {
+    const query = parseInput(listQuerySchema, req.query);
+    const filter = toFilter(query);
+    await auditExport(ctx, req, 'certifications', query);
+    const today = service.today();
+    await sendCsv(res, `certifications-${today}.csv`, CERTIFICATION_COLUMNS, async (n, batch) => {
+      const { rows } = await service.list(filter, n, batch);
+      const names = await vendors.namesById(rows.map((c) => c.vendorId));
+      return rows.map((c) => certificationCsvRow(certificationRow(c, names, today)));
     });
   });
 

@@ -1,13 +1,9 @@
 import { stringify } from 'csv-stringify/sync';
+import { defuseCells } from '../csv';
 import type { Vendor } from '../vendors/entities';
 import type { Clause, VendorFacts } from './catalogue';
 import { coveragePercent, type VendorClauseState } from './coverage';
 
-/** A cell a spreadsheet would run as a formula gets a leading quote. */
-function safe(row: Record<string, string | number>): Record<string, string | number> {
-  for (const [k, v] of Object.entries(row)) if (typeof v === 'string' && /^[=+\-@\t\r]/.test(v)) row[k] = `'${v}`;
-  return row;
-}
 
 /** The columns of the coverage matrix export: the vendor, then one per clause of the catalogue. */
 export function matrixColumns(clauses: Clause[]): string[] {
@@ -38,7 +34,7 @@ export function matrixCsv(
         coverage_percent: s ? (coveragePercent([...s.states.values()]) ?? '') : '',
       };
       for (const c of clauses) row[c.id] = s?.states.get(c.id) ?? '';
-      return safe(row);
+      return defuseCells(row);
     }),
     { header, columns: matrixColumns(clauses) },
   );
@@ -53,7 +49,7 @@ export function amendmentsCsv(
 ): string {
   return stringify(
     rows.map((a) =>
-      safe({
+      defuseCells({
         id: a.id,
         vendor_id: a.vendorId,
         vendor: a.vendorName,
@@ -72,4 +68,36 @@ export function amendmentsCsv(
     ),
     { header, columns: AMENDMENT_COLUMNS },
   );
+}
+
+export const CONTRACT_COLUMNS = ['id', 'vendor_id', 'vendor', 'title', 'type', 'status', 'signed_on', 'effective_on', 'expires_on', 'auto_renews', 'notice_days', 'notice_deadline', 'notice', 'legacy', 'clauses_present', 'clauses_applicable', 'clause_gaps', 'clauses_not_reviewed', 'document', 'document_sha256'];
+
+/** One contract of the list as a CSV row, with its clause counts. */
+export function contractCsvRow(
+  c: { id: number; vendorId: number; vendorName: string; title: string; type: string; status: string; signedOn: string | null; effectiveOn: string | null; expiresOn: string | null; autoRenews: boolean; noticeDays: number | null; noticeDeadline: string | null; notice: string; legacy: boolean },
+  counts: { present: number; applicable: number; gaps: number; notReviewed: number } | undefined,
+  document: { fileName: string; sha256: string } | undefined,
+): Record<string, string | number> {
+  return {
+    id: c.id,
+    vendor_id: c.vendorId,
+    vendor: c.vendorName,
+    title: c.title,
+    type: c.type,
+    status: c.status,
+    signed_on: c.signedOn ?? '',
+    effective_on: c.effectiveOn ?? '',
+    expires_on: c.expiresOn ?? '',
+    auto_renews: c.autoRenews ? 'yes' : 'no',
+    notice_days: c.noticeDays ?? '',
+    notice_deadline: c.noticeDeadline ?? '',
+    notice: c.notice,
+    legacy: c.legacy ? 'yes' : 'no',
+    clauses_present: counts?.present ?? '',
+    clauses_applicable: counts?.applicable ?? '',
+    clause_gaps: counts?.gaps ?? '',
+    clauses_not_reviewed: counts?.notReviewed ?? '',
+    document: document?.fileName ?? '',
+    document_sha256: document?.sha256 ?? '',
+  };
 }

@@ -9,7 +9,9 @@ import { actorOf, flash } from '../http/request';
 import { STATUS_LABELS as VENDOR_STATUS_LABELS, STATUSES as VENDOR_STATUSES, TIER_LABELS, TIERS } from '../vendors/risk';
 import { type AmendmentFilter, DEFAULT_TARGET_DAYS } from './amendments';
 import { CLAUSE_STATE_LABELS } from './coverage';
-import { amendmentsCsv, matrixCsv } from './csv';
+import { sendCsv } from '../csv';
+import { auditExport } from '../reports/exports';
+import { amendmentsCsv, CONTRACT_COLUMNS, contractCsvRow, matrixCsv } from './csv';
 import { AMENDMENT_STATUSES, type ContractFile, CONTRACT_STATUSES, CONTRACT_TYPES } from './entities';
 import { AMENDMENT_STATUS_LABELS, CONTRACT_STATUS_LABELS, TYPE_LABELS } from './labels';
 import { amendmentRow, clauseView, contractRow } from './present';
@@ -122,10 +124,23 @@ export function contractRoutes(ctx: Context): Router {
       filtered: Object.values(query).some((v) => v !== undefined),
       vendorName: query.vendor ? (names.get(query.vendor) ?? null) : null,
       href: (extra: Record<string, string>) => hrefWith('/contracts', query as ContractListQuery, extra),
+      exportHref: hrefWith('/contracts.csv', query as ContractListQuery),
       withoutVendorHref: hrefWith('/contracts', { ...query, vendor: undefined }),
       canEdit: ['admin', 'legal'].includes(req.user!.role),
       catalogueInvalid: !catalogue.status.valid,
       ...formOptions,
+    });
+  });
+
+  r.get('/contracts.csv', staff, async (req, res) => {
+    const query = parseInput(contractListQuerySchema, req.query);
+    const filter = { vendorId: query.vendor, type: query.type, status: query.status, noticeDue: query.notice === 'due' };
+    await auditExport(ctx, req, 'contracts', query);
+    const today = contracts.today();
+    await sendCsv(res, `contracts-${today}.csv`, CONTRACT_COLUMNS, async (n, batch) => {
+      const { contracts: rows } = await contracts.list(filter, n, batch);
+      const [names, documents, counts] = await Promise.all([vendors.namesById(rows.map((c) => c.vendorId)), contracts.documents(rows.map((c) => c.id)), contracts.contractCounts(rows)]);
+      return rows.map((c) => contractCsvRow(contractRow(c, names, documents, today), counts.get(c.id), documents.get(c.id)));
     });
   });
 
@@ -178,6 +193,7 @@ export function contractRoutes(ctx: Context): Router {
     const clauses = catalogue.list();
     // Checked before the first byte, so a bad filter is still a 400.
     await contracts.matrix(query, 1, 1);
+    await auditExport(ctx, req, 'coverage_matrix', query);
     res.set('Content-Type', 'text/csv; charset=utf-8');
     res.set('Content-Disposition', `attachment; filename="clause-coverage-${contracts.today()}.csv"`);
     res.write('\uFEFF');
@@ -223,6 +239,7 @@ export function contractRoutes(ctx: Context): Router {
   r.get('/contracts/amendments.csv', staff, async (req, res) => {
     const query = parseInput(amendmentListQuerySchema, req.query);
     const filter = amendmentFilter(query);
+    await auditExport(ctx, req, 'amendments', query);
     res.set('Content-Type', 'text/csv; charset=utf-8');
     res.set('Content-Disposition', `attachment; filename="amendment-requests-${contracts.today()}.csv"`);
     res.write('\uFEFF');

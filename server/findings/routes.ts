@@ -8,7 +8,10 @@ import { SEVERITIES } from '../questionnaires/template';
 import { FINDING_STATUSES, REMEDIATORS } from './entities';
 import { findingDetail, findingRow } from './present';
 import { acceptRiskSchema, type FindingListQuery, findingListQuerySchema, findingSchema, findingStatusSchema, toFindingFilter } from './schema';
-import { addDays, addYears, MAX_ACCEPTANCE_YEARS, REMEDIATOR_LABELS, RISK_ACCEPTABLE_FROM, SEVERITY_LABELS, STATUS_LABELS } from './service';
+import { sendCsv } from '../csv';
+import { auditExport, hrefWith } from '../reports/exports';
+import { FINDING_COLUMNS, findingCsvRow } from './csv';
+import { addDays, addYears, AGE_BAND_LABELS, FINDING_AGE_BANDS, MAX_ACCEPTANCE_YEARS, REMEDIATOR_LABELS, RISK_ACCEPTABLE_FROM, SEVERITY_LABELS, STATUS_LABELS } from './service';
 
 const PAGE_SIZE = 50;
 
@@ -70,8 +73,22 @@ export function findingRoutes(ctx: Context): Router {
       vendorName: query.vendor ? (vendorNames.get(query.vendor) ?? null) : null,
       withoutVendorHref: listHref({ ...query, vendor: undefined }),
       href: (extra: Record<string, string>) => listHref(query, extra),
+      exportHref: hrefWith('/findings.csv', query),
+      ageOptions: FINDING_AGE_BANDS.map((value) => ({ value, label: AGE_BAND_LABELS[value] })),
       canDecide: ['admin', 'reviewer'].includes(req.user!.role),
       ...formOptions,
+    });
+  });
+
+  r.get('/findings.csv', staff, async (req, res) => {
+    const query = parseInput(findingListQuerySchema, req.query);
+    const filter = toFindingFilter(query);
+    await auditExport(ctx, req, 'findings', query);
+    const now = ctx.clock.now();
+    await sendCsv(res, `findings-${findings.today()}.csv`, FINDING_COLUMNS, async (n, batch) => {
+      const { findings: rows } = await findings.list(filter, n, batch);
+      const [vendorNames, userNames] = await Promise.all([findings.vendorNames(rows), findings.userNames(rows)]);
+      return rows.map((f) => findingCsvRow(findingRow(f, vendorNames, userNames, now)));
     });
   });
 

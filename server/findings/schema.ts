@@ -3,7 +3,7 @@ import { text } from '../http/forms';
 import { SEVERITIES } from '../questionnaires/template';
 import { isoDate, optionalText } from '../vendors/schema';
 import { FINDING_STATUSES, REMEDIATORS } from './entities';
-import type { FindingFilter } from './service';
+import { FINDING_AGE_BANDS, type FindingFilter } from './service';
 
 const severity = z.enum(SEVERITIES, { error: `Severity must be one of: ${SEVERITIES.join(', ')}.` });
 const remediatedBy = z.enum(REMEDIATORS, { error: 'Who remediates must be "vendor" or "us".' });
@@ -78,11 +78,12 @@ export const findingListQuerySchema = z.object({
   overdue: z.preprocess(blankToUndefined, z.enum(['true', 'false'], { error: 'overdue must be true or false.' }).optional()),
   vendor: z.preprocess(blankToUndefined, z.coerce.number({ error: 'vendor must be a vendor id.' }).int('vendor must be a vendor id.').positive('vendor must be a vendor id.').optional()),
   citation: z.preprocess(blankToUndefined, z.string({ error: 'citation must be text.' }).trim().max(200, 'citation must be at most 200 characters.').optional()),
+  age: z.preprocess(blankToUndefined, z.enum(FINDING_AGE_BANDS, { error: `age must be one of: ${FINDING_AGE_BANDS.join(', ')}.` }).optional()),
 });
 
 export type FindingListQuery = z.infer<typeof findingListQuerySchema>;
 
 /** The service's filter from the parsed query string. */
 export function toFindingFilter(q: FindingListQuery): FindingFilter {
-  return { severity: q.severity, status: q.status, overdue: q.overdue === undefined ? undefined : q.overdue === 'true', vendorId: q.vendor, citation: q.citation || undefined };
+  return { severity: q.severity, status: q.status, overdue: q.overdue === undefined ? undefined : q.overdue === 'true', vendorId: q.vendor, citation: q.citation || undefined, age: q.age };
 }

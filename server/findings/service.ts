@@ -54,7 +54,15 @@ export const MAX_ACCEPTANCE_YEARS = 3;
 /** The fields of a finding a person edits; the rest is set by the workflow. */
 export const EDITABLE_FIELDS = ['title', 'severity', 'citation', 'description', 'ownerId', 'remediatedBy', 'remediationPlan', 'dueDate'] as const;
 
+/** Age bands of findings (days since recorded): under 30, 30 to 89, 90 and more. */
+export const FINDING_AGE_BANDS = ['under_30', '30_to_90', 'over_90'] as const;
+export type FindingAgeBand = (typeof FINDING_AGE_BANDS)[number];
+
+export const AGE_BAND_LABELS: Record<FindingAgeBand, string> = { under_30: 'Under 30 days', '30_to_90': '30–89 days', over_90: '90 days or more' };
+
 export interface FindingFilter {
+  /** How long ago the finding was recorded. */
+  age?: FindingAgeBand;
   severity?: Severity;
   /** 'open' matches open and remediation planned (OPEN_FINDING_STATUSES). */
   status?: FindingStatus;
@@ -294,6 +302,14 @@ export class FindingService {
     if (filter.vendorId !== undefined) qb.andWhere('f.vendorId = :vendorId', { vendorId: filter.vendorId });
     if (filter.citation) {
       qb.andWhere(`LOWER(f.citation) LIKE :citation ${LIKE_ESCAPE}`, { citation: `%${escapeLike(filter.citation.toLowerCase())}%` });
+    }
+    if (filter.age) {
+      const now = this.d.clock.now().getTime();
+      const d30 = new Date(now - 30 * DAY).toISOString();
+      const d90 = new Date(now - 90 * DAY).toISOString();
+      if (filter.age === 'under_30') qb.andWhere('f.createdAt > :d30', { d30 });
+      else if (filter.age === '30_to_90') qb.andWhere('f.createdAt <= :d30 AND f.createdAt > :d90', { d30, d90 });
+      else qb.andWhere('f.createdAt <= :d90', { d90 });
     }
     if (filter.overdue !== undefined) {
       // Each branch tests its dates for NULL, so the whole is never NULL and NOT (...) is exact.

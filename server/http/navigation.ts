@@ -15,6 +15,7 @@ export const NAVIGATION: NavItem[] = [
   { href: '/contracts', label: 'Contracts', roles: 'all' },
   { href: '/certifications', label: 'Certifications', roles: 'all' },
   { href: '/reminders', label: 'Upcoming', roles: 'all' },
+  { href: '/reports', label: 'Reports', roles: 'all' },
   { href: '/admin/templates', label: 'Templates', roles: ['admin', 'procurement', 'reviewer'] },
   { href: '/admin/users', label: 'Users', roles: ['admin'] },
   { href: '/admin/audit', label: 'Audit log', roles: ['admin', 'viewer'] },

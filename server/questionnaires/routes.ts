@@ -2,13 +2,16 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { recordAudit } from '../audit/service';
 import type { Context } from '../context';
-import { NotFoundError, ValidationError } from '../errors';
+import { NotFoundError } from '../errors';
 import { requireRole, requireUser } from '../http/auth';
 import { handleForm, pageNumber, parseInput, text } from '../http/forms';
 import { actorOf, flash } from '../http/request';
 import { isoDate } from '../vendors/schema';
 import { answeredSections } from './portal-routes';
-import { addDays, DEFAULT_DUE_DAYS, type DisplayStatus, STATUS_LABELS } from './service';
+import { auditExport, hrefWith } from '../reports/exports';
+import { sendCsv } from '../csv';
+import { QUESTIONNAIRE_COLUMNS, questionnaireCsvRow } from './csv';
+import { addDays, DEFAULT_DUE_DAYS, DUE_SOON_DAYS, type QuestionnaireFilter, STATUS_LABELS } from './service';
 
 const editors = requireRole('admin', 'procurement');
 const PAGE_SIZE = 50;
@@ -18,6 +21,21 @@ const sendSchema = z.object({
   templateId: z.string({ error: 'Choose a template.' }).min(1, 'Choose a template.').max(64),
   dueDate: isoDate('Due date'),
 });
+
+const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+/** The list's query string: filters shared by the page and its CSV export. */
+export const questionnaireListQuerySchema = z.object({
+  status: z.preprocess(blankToUndefined, z.enum(Object.keys(STATUS_LABELS) as [keyof typeof STATUS_LABELS, ...(keyof typeof STATUS_LABELS)[]], { error: `status must be one of: ${Object.keys(STATUS_LABELS).join(', ')}.` }).optional()),
+  due: z.preprocess(blankToUndefined, z.enum(['soon', 'overdue'], { error: 'due must be "soon" or "overdue".' }).optional()),
+  vendor: z.preprocess(blankToUndefined, z.coerce.number({ error: 'vendor must be a vendor id.' }).int('vendor must be a vendor id.').positive('vendor must be a vendor id.').optional()),
+});
+
+type QuestionnaireListQuery = z.infer<typeof questionnaireListQuerySchema>;
+
+function toQuestionnaireFilter(q: QuestionnaireListQuery): QuestionnaireFilter {
+  return { status: q.status, due: q.due, vendorId: q.vendor };
+}
 
 const extendSchema = z.object({ dueDate: isoDate('New due date').refine((v) => !!v, 'New due date is required.') });
 const revokeSchema = z.object({ reason: text('Reason', 1000) });
@@ -66,19 +84,37 @@ export function questionnaireRoutes(ctx: Context): Router {
   });
 
   r.get('/questionnaires', staff, async (req, res) => {
-    const statusParam = typeof req.query.status === 'string' && req.query.status in STATUS_LABELS ? (req.query.status as DisplayStatus) : undefined;
-    if (req.query.status && !statusParam) throw new ValidationError({ status: `status must be one of: ${Object.keys(STATUS_LABELS).join(', ')}.` });
+    const query = parseInput(questionnaireListQuerySchema, req.query);
     const page = pageNumber(req.query.page);
-    const { rows, total } = await service.list({ status: statusParam }, page, PAGE_SIZE);
-    const names = await vendors.namesById(rows.map((q) => q.vendorId));
+    const { rows, total } = await service.list(toQuestionnaireFilter(query), page, PAGE_SIZE);
+    const names = await vendors.namesById(query.vendor ? [...rows.map((q) => q.vendorId), query.vendor] : rows.map((q) => q.vendorId));
     res.render('questionnaires/list', {
       title: 'Questionnaires',
       rows: rows.map((q) => ({ ...q, vendorName: names.get(q.vendorId) ?? '', statusLabel: STATUS_LABELS[service.displayStatus(q)], displayStatus: service.displayStatus(q) })),
       total,
       page,
       pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
-      status: statusParam ?? '',
+      query,
+      filtered: Object.values(query).some((v) => v !== undefined),
+      vendorName: query.vendor ? (names.get(query.vendor) ?? null) : null,
+      href: (extra: Record<string, string>) => hrefWith('/questionnaires', query, extra),
+      exportHref: hrefWith('/questionnaires.csv', query),
       statusOptions: Object.entries(STATUS_LABELS).map(([value, label]) => ({ value, label })),
+      dueOptions: [
+        { value: 'soon', label: `Due within ${DUE_SOON_DAYS} days` },
+        { value: 'overdue', label: 'Past due (link still open)' },
+      ],
+    });
+  });
+
+  r.get('/questionnaires.csv', staff, async (req, res) => {
+    const query = parseInput(questionnaireListQuerySchema, req.query);
+    const filter = toQuestionnaireFilter(query);
+    await auditExport(ctx, req, 'questionnaires', query);
+    await sendCsv(res, `questionnaires-${service.today()}.csv`, QUESTIONNAIRE_COLUMNS, async (n, batch) => {
+      const { rows } = await service.list(filter, n, batch);
+      const names = await vendors.namesById(rows.map((q) => q.vendorId));
+      return rows.map((q) => questionnaireCsvRow(q, names, service.displayStatus(q)));
     });
   });
 

@@ -44,6 +44,16 @@ export const STATUS_LABELS: Record<DisplayStatus, string> = {
 
 const OPEN: QuestionnaireStatus[] = ['sent', 'in_progress', 'returned'];
 
+/** An unanswered questionnaire is "due soon" this many days before its due date (the status word users know). */
+export const DUE_SOON_DAYS = 7;
+
+/** Filters of the questionnaire list; `due` picks unanswered ones due within DUE_SOON_DAYS, or past due while the link still works. */
+export interface QuestionnaireFilter {
+  status?: DisplayStatus;
+  due?: 'soon' | 'overdue';
+  vendorId?: number;
+}
+
 export interface QuestionnaireServiceDeps {
   ds: DataSource;
   transact: Transact;
@@ -120,16 +130,19 @@ export class QuestionnaireService {
   }
 
   /** A page of questionnaires across vendors, newest first, optionally by stored status or overdue. */
-  async list(filter: { status?: DisplayStatus; vendorId?: number }, page: number, pageSize: number) {
+  async list(filter: QuestionnaireFilter, page: number, pageSize: number) {
     const qb = this.d.ds
       .getRepository(Questionnaire)
       .createQueryBuilder('q')
-      .select(['q.id', 'q.vendorId', 'q.title', 'q.status', 'q.dueDate', 'q.sentAt', 'q.submittedAt', 'q.recipientEmail']);
+      .select(['q.id', 'q.vendorId', 'q.title', 'q.templateId', 'q.templateVersion', 'q.status', 'q.dueDate', 'q.sentAt', 'q.submittedAt', 'q.recipientEmail', 'q.score']);
     const lastValidDue = new Date(this.d.clock.now().getTime() - GRACE_DAYS * DAY).toISOString().slice(0, 10);
     if (filter.status === 'expired') qb.andWhere('q.status IN (:...open) AND q.dueDate < :lastValidDue', { open: OPEN, lastValidDue });
     else if (filter.status && OPEN.includes(filter.status)) qb.andWhere('q.status = :status AND q.dueDate >= :lastValidDue', { status: filter.status, lastValidDue });
     else if (filter.status) qb.andWhere('q.status = :status', { status: filter.status });
     if (filter.vendorId) qb.andWhere('q.vendorId = :vendorId', { vendorId: filter.vendorId });
+    const today = this.today();
+    if (filter.due === 'soon') qb.andWhere('q.status IN (:...dueOpen) AND q.dueDate >= :today AND q.dueDate <= :soon', { dueOpen: OPEN, today, soon: addDays(today, DUE_SOON_DAYS) });
+    if (filter.due === 'overdue') qb.andWhere('q.status IN (:...dueOpen) AND q.dueDate < :today AND q.dueDate >= :lastValidDue', { dueOpen: OPEN, today, lastValidDue });
     const [rows, total] = await qb.orderBy('q.sentAt', 'DESC').addOrderBy('q.id', 'DESC').offset((page - 1) * pageSize).limit(pageSize).getManyAndCount();
     return { rows, total };
   }

@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { In, type DataSource } from 'typeorm';
 import { User } from '../accounts/entities';
+import { defuseCells } from '../csv';
 import { fieldErrors } from '../http/forms';
 import { Vendor, type VendorContact } from './entities';
 import { ACCESS_MODES, PI_ELEMENTS, type AccessMode, type PiElement } from './risk';
@@ -263,9 +264,7 @@ export function exportCsv(
         created_at: v.createdAt.toISOString(),
         updated_at: v.updatedAt.toISOString(),
       };
-      // A cell starting with = + - @ would run as a formula in a spreadsheet; a leading quote stops it.
-      for (const [k, val] of Object.entries(row)) if (typeof val === 'string' && /^[=+\-@\t\r]/.test(val)) row[k] = `'${val}`;
-      return row;
+      return defuseCells(row);
     }),
     { header, columns: EXPORT_COLUMNS },
   );

@@ -8,6 +8,7 @@ import { requireRole, requireUser } from '../http/auth';
 import { handleForm, handleSectionForm, pageNumber, parseInput } from '../http/forms';
 import { actorOf, flash } from '../http/request';
 import { singleFileUpload } from '../http/upload';
+import { auditExport } from '../reports/exports';
 import { exportCsv, IMPORT_COLUMNS } from './csv';
 import { vendorDetail, vendorRow } from './present';
 import {
@@ -50,7 +51,9 @@ export const listQuerySchema = z.object({
   scope: z.preprocess(blankToUndefined, z.enum(['in', 'out'], { error: 'scope must be "in" or "out".' }).optional()),
   assessment: z.preprocess(
     blankToUndefined,
-    z.enum(['overdue', 'due_soon', 'never', 'current', 'not_required'], { error: 'assessment must be overdue, due_soon, never, current or not_required.' }).optional(),
+    z
+      .enum(['overdue', 'due_soon', 'never', 'current', 'not_required', 'outside_cycle'], { error: 'assessment must be overdue, due_soon, never, current, not_required or outside_cycle.' })
+      .optional(),
   ),
   sort: z.preprocess(blankToUndefined, z.enum(['name', 'tier', 'status', 'next', 'updated'], { error: 'sort must be name, tier, status, next or updated.' }).optional()),
   dir: z.preprocess(blankToUndefined, z.enum(['asc', 'desc'], { error: 'dir must be asc or desc.' }).optional()),
@@ -110,7 +113,7 @@ export function vendorRoutes(ctx: Context): Router {
       query,
       filtered,
       ownerOptions: await vendors.ownerOptions(),
-      assessmentOptions: Object.entries(ASSESSMENT_STATE_LABELS).map(([value, label]) => ({ value, label })),
+      assessmentOptions: [...Object.entries(ASSESSMENT_STATE_LABELS).map(([value, label]) => ({ value, label })), { value: 'outside_cycle', label: 'Not assessed within its cycle (never or overdue)' }],
       ...formOptions,
       href: (extra: Record<string, string>) => `/vendors?${queryString(query, extra)}`,
       sortHref: (sort: string) => `/vendors?${queryString({ ...query, sort: sort as ListQuery['sort'], dir: query.sort === sort && query.dir !== 'desc' ? 'desc' : 'asc' })}`,
@@ -122,6 +125,7 @@ export function vendorRoutes(ctx: Context): Router {
   r.get('/export.csv', async (req, res) => {
     const query = parseInput(listQuerySchema, req.query);
     const filter = toFilter(query);
+    await auditExport(ctx, req, 'vendors', query);
     const stamp = vendors.today();
     res.set('Content-Type', 'text/csv; charset=utf-8');
     res.set('Content-Disposition', `attachment; filename="vendors-${stamp}.csv"`);

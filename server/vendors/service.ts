@@ -78,7 +78,8 @@ export interface VendorFilter {
   tier?: Tier;
   ownerId?: number | 'none';
   scope?: 'in' | 'out';
-  assessment?: AssessmentState;
+  /** A state of the cycle, or `outside_cycle`: never assessed or overdue (not assessed within its cycle). */
+  assessment?: AssessmentState | 'outside_cycle';
   sort?: VendorSort;
   dir?: 'asc' | 'desc';
 }
@@ -441,6 +442,9 @@ export class VendorService {
           break;
         case 'not_required':
           qb.andWhere(`(${notRequired} OR (v.lastAssessedOn IS NOT NULL AND v.nextReassessmentOn IS NULL))`, p);
+          break;
+        case 'outside_cycle':
+          qb.andWhere(`((v.lastAssessedOn IS NULL AND NOT ${notRequired}) OR (v.lastAssessedOn IS NOT NULL AND v.nextReassessmentOn < :today))`, p);
           break;
       }
     }
