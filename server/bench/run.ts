@@ -97,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
     const data = await generateDataset(ctx, size, LINK_TEMPLATE_ID, owners);
     log(`Generated in ${data.seconds.toFixed(1)} s: ${Object.entries(data.counts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`);
     const sweep = await measureReminderSweep(ctx);
+    if (sweep.measured) log(`Reminder sweep: ${Object.entries(sweep.seconds).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join('; ')} (${sweep.note})`);
 
     const startedAt = Date.now();
     await ctx.vendors.applyIntervals();

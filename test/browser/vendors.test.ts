@@ -41,7 +41,7 @@ describe('vendors in a browser', { skip: browserSkip }, () => {
     await page.getByLabel('Yes', { exact: true }).check();
     await page.getByLabel('Approximate number of records').selectOption('over_1m');
     await page.getByLabel('Stores it').check();
-    await page.getByLabel('Business owner').selectOption({ label: 'Pat Procurement' });
+    await page.getByLabel('Business owner', { exact: true }).selectOption({ label: 'Pat Procurement' });
     await page.getByRole('button', { name: 'Add vendor' }).click();
 
     await page.waitForURL(/\/vendors\/\d+$/);
