@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
+import { User } from '../server/accounts/entities';
 import { systemActor } from '../server/audit/service';
 import { MINUTE } from '../server/clock';
 import { addDays, localDate } from '../server/dates';
@@ -279,6 +280,35 @@ describe('reminder rules, digests, time zones and pages', () => {
     const mails = smtp.messages.slice(before).filter((m) => m.to.includes(legal.email));
     assert.deepEqual(mails.map((m) => m.subject), [`Notice deadline 2026-05-16: ${v.legalName}, "Payroll MSA"`]);
     assert.match(mails[0]!.text, /renews automatically unless notice is given/);
+  });
+
+  test('When a signed certification nears its last day, then a renewal is requested once, legal is told, and the vendor is reminded to sign', async () => {
+    const legal = (await t.ctx.ds.getRepository(User).findOneByOrFail({ role: 'legal', active: true }));
+    const v = await makeVendor(t, { status: 'active' });
+    const contact = await t.ctx.vendors.addContact(systemActor('test'), v.id, { name: 'Cy Cert', email: 'cy@cert.example', isSecurityContact: true });
+    t.clock.set('2025-06-01T16:00:00.000Z');
+    const { certification, link } = await t.ctx.certifications.request(systemActor('test'), { vendorId: v.id, contactId: contact.id, templateId: 'annual-security', dueDate: '2025-06-30' });
+    const base = new URL(link).pathname;
+    const page = await request(t.app).get(base);
+    const signed = await request(t.app).post(`${base}/sign`).type('form').send({ signerName: 'Cy Cert', signerTitle: 'CISO', signerCompany: v.legalName, signature: 'Cy Cert', attest: 'on', textSha256: certification.textSha256, _csrf: csrfFrom(page.text) });
+    assert.equal(signed.status, 303);
+    const expiresOn = (await t.ctx.certifications.get(certification.id)).expiresOn!;
+    assert.ok(expiresOn > '2026-05-01');
+    await t.ctx.mail.deliverDue();
+    const before = smtp.messages.length;
+    t.clock.set(`${addDays(expiresOn, -20)}T16:00:00.000Z`);
+    await runSweep(t.ctx, t.clock.now());
+    await runSweep(t.ctx, t.clock.now());
+    t.clock.set(`${addDays(expiresOn, -5)}T16:00:00.000Z`);
+    await runSweep(t.ctx, t.clock.now());
+    await t.ctx.mail.deliverDue();
+    const mails = smtp.messages.slice(before);
+    const toVendor = mails.filter((m) => m.to.includes('cy@cert.example')).map((m) => m.subject);
+    assert.equal(toVendor.length, 2, toVendor.join(' | '));
+    assert.match(toVendor[1]!, /^Reminder: please sign/);
+    assert.equal((await t.ctx.certifications.forVendor(v.id)).filter((c) => c.status === 'requested').length, 1, 'one renewal request, not one per sweep');
+    const toLegal = mails.filter((m) => m.to.includes(legal.email) && m.subject.includes(v.legalName)).map((m) => m.subject);
+    assert.equal(toLegal.length, 2, toLegal.join(' | '));
   });
 
   test('When a user subscribes to their calendar, then the feed lists their due dates as all-day events, and a revoked address stops working', async () => {
