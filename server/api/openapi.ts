@@ -106,6 +106,7 @@ const vendorSchema: JsonSchema = {
     tierOverrideReason: { type: ['string', 'null'] },
     lastAssessedOn: { type: ['string', 'null'], format: 'date' },
     nextReassessmentOn: { type: ['string', 'null'], format: 'date' },
+    reassessmentStart: { type: 'string', enum: ['send', 'notify_owner'], description: 'When reassessment falls due: send the annual-reassessment questionnaire to the security contact automatically, or tell the business owner.' },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     contacts: { type: 'array', items: ref('Contact'), description: 'On single-vendor responses.' },

@@ -93,6 +93,7 @@ export function vendorJson(v: Vendor, contacts?: VendorContact[], subprocessors?
     tierOverrideReason: v.tierOverrideReason,
     lastAssessedOn: v.lastAssessedOn,
     nextReassessmentOn: v.nextReassessmentOn,
+    reassessmentStart: v.reassessmentStart,
     lastScore: v.lastScore,
     residualRating: v.residualRating,
     lastDecision: v.lastDecision,
