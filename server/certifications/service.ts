@@ -19,6 +19,9 @@ import type { TransitionOptions } from '../vendors/service';
 import { Certification, CertificationLink, type CertificationStatus } from './entities';
 import type { CertificationTemplateRegistry } from './registry';
 import { type CertificationPurpose, renderStatement, textHash } from './template';
+import { addDays } from '../dates';
+
+export { addDays };
 
 /** A link stays valid this long after the due date, so a late vendor can still sign. */
 export const GRACE_DAYS = 14;
@@ -110,10 +113,6 @@ function endOfDay(date: string): Date {
   return new Date(`${date}T23:59:59.999Z`);
 }
 
-/** A calendar date (YYYY-MM-DD) moved by whole days, in UTC. */
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
-}
 
 /** The last day a certification signed on `signedOn` is in force, or null when it does not expire. */
 export function expiryFor(signedOn: string, validityMonths: number | null): string | null {

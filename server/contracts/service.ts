@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { type DataSource, type EntityManager, In } from 'typeorm';
 import { User } from '../accounts/entities';
 import { type Actor, diffFields, recordAudit } from '../audit/service';
-import { DAY, type Clock } from '../clock';
+import type { Clock } from '../clock';
 import type { Transact } from '../db/data-source';
 import { NotFoundError, ValidationError } from '../errors';
 import { ACCEPTED_TYPES, detectType, type EvidenceStore, sanitizeFileName } from '../questionnaires/evidence';
@@ -13,6 +13,9 @@ import { combineClause, type ContractClauseState, coveragePercent, percentOf, ty
 import { AmendmentItem, ContractAmendment, Contract, ContractClause, ContractFile, type ContractFileKind, type ContractStatus, type ContractType, OPEN_AMENDMENT_STATUSES } from './entities';
 import { LEGACY_SIGNED_BY, NOTICE_LEAD_DAYS } from './labels';
 import type { ClauseReviewInput, ContractInput } from './schema';
+import { addDays } from '../dates';
+
+export { addDays };
 
 export interface ContractServiceDeps {
   ds: DataSource;
@@ -70,10 +73,6 @@ export interface VendorCoverage {
   percent: number | null;
 }
 
-/** A YYYY-MM-DD date some days later (or earlier, with a negative count). */
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
-}
 
 /** The last day to give notice: the expiry date less the notice period. */
 export function noticeDeadlineOf(c: Pick<Contract, 'expiresOn' | 'noticeDays'>): string | null {

@@ -8,6 +8,9 @@ import type { Severity } from '../questionnaires/template';
 import { Vendor } from '../vendors/entities';
 import { Finding, type FindingStatus, OPEN_FINDING_STATUSES, type Remediator } from './entities';
 import type { FindingInput } from './schema';
+import { addDays } from '../dates';
+
+export { addDays };
 
 export interface FindingServiceDeps {
   ds: DataSource;
@@ -357,7 +360,3 @@ export function addYears(date: string, years: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** A YYYY-MM-DD date some days later. */
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
-}

@@ -15,6 +15,9 @@ import { AnswerHistory, type AnswerValue, ClarificationRound, EvidenceFile, Ques
 import { ACCEPTED_DESCRIPTION, detectType, type EvidenceStore, sanitizeFileName } from './evidence';
 import type { TemplateRegistry } from './registry';
 import type { Template, TemplateQuestion, TemplateSection } from './template';
+import { addDays } from '../dates';
+
+export { addDays };
 
 /** A link stays valid this long after the due date, so a late vendor can still finish. */
 export const GRACE_DAYS = 14;
@@ -549,8 +552,5 @@ export function countFiles(files: EvidenceFile[]): Map<string, number> {
   return counts;
 }
 
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
-}
 
 export { addMonths };

@@ -481,11 +481,6 @@ export class VendorService {
     return { vendors, total };
   }
 
-  /** How many vendors match a filter, without loading any (the dashboard's figures). */
-  async count(f: VendorFilter): Promise<number> {
-    return this.applyFilter(this.repo.createQueryBuilder('v'), f).getCount();
-  }
-
   /** Users by id, for showing owners beside a page of vendors in one query. */
   async usersById(ids: (number | null)[]): Promise<Map<number, User>> {
     const wanted = [...new Set(ids.filter((i): i is number => i !== null))];
