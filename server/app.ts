@@ -15,6 +15,7 @@ import { homeRoutes } from './home/routes';
 import { loadUser } from './http/auth';
 import { csrfLocals, csrfProtection } from './http/csrf';
 import { errorHandler, notFound } from './http/errors';
+import { failedLinkLimiter, type RateLimitOptions, SECRET_LINK_PATHS } from './http/rate-limit';
 import { navigationFor } from './http/navigation';
 import { saveSessionBeforeRedirect, sessionMiddleware, sessionTimeouts } from './http/session';
 import { formatDate, formatDateTime } from './http/view-helpers';
@@ -33,6 +34,8 @@ export interface AppOptions {
   authRateLimit?: AuthRateLimit;
   /** Largest accepted form or JSON body. */
   bodyLimit?: string;
+  /** Per-address limit on failed look-ups of links and tokens (vendor links, calendar feeds, password links, API tokens). */
+  linkRateLimit?: RateLimitOptions;
 }
 
 /** Builds the Express app on a context. It does not listen and holds no globals, so tests use it directly. */
@@ -75,6 +78,8 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
       },
       strictTransportSecurity: config.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
       referrerPolicy: { policy: 'no-referrer' },
+      // As frame-ancestors 'none', for browsers that only read the older header.
+      xFrameOptions: { action: 'deny' },
     }),
   );
   app.use(
@@ -94,16 +99,18 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   app.use(healthRoutes(ctx));
 
   const limit = options.bodyLimit ?? '200kb';
+  // Nothing the portal answers from here on (pages, vendor links, API) may be kept by a cache.
+  app.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(SECRET_LINK_PATHS, failedLinkLimiter(ctx, options.linkRateLimit ?? { windowMs: 15 * MINUTE, limit: 30 }));
   app.use('/api/v1', apiRoutes(ctx, limit));
   app.use('/q', portalRoutes(ctx));
   app.use('/c', certificationPortalRoutes(ctx));
   app.use(calendarFeedRoutes(ctx));
   app.use(express.urlencoded({ extended: false, limit, parameterLimit: 1000 }));
   app.use(express.json({ limit }));
-  app.use((_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
-  });
   app.use(sessionMiddleware(config, ctx.sessions));
   app.use(saveSessionBeforeRedirect());
   app.use(sessionTimeouts(clock));

@@ -28,7 +28,8 @@ export function redactUrl(url: string): string {
   const [pathPart, query] = url.split('?', 2) as [string, string | undefined];
   const safePath = pathPart
     .split('/')
-    .map((seg) => (/^[A-Za-z0-9_-]{32,}$/.test(seg) ? '[token]' : seg))
+    // A token may carry a file extension (the calendar feed's <token>.ics).
+    .map((seg) => seg.replace(/^[A-Za-z0-9_-]{32,}(?=(\.[A-Za-z0-9]{1,8})?$)/, '[token]'))
     .join('/');
   if (query === undefined) return safePath;
   const safeQuery = query

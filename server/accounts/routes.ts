@@ -4,6 +4,7 @@ import type { Context } from '../context';
 import { NotFoundError } from '../errors';
 import { requireRole, requireUser } from '../http/auth';
 import { handleForm, pageNumber, parseInput } from '../http/forms';
+import { refusalReporter, type RateLimitOptions } from '../http/rate-limit';
 import { actorOf, clientIp, flash, safeReturnTo } from '../http/request';
 import { ROLE_LABELS, ROLES } from './entities';
 import { apiTokenSchema, changePasswordSchema, inviteSchema, loginSchema, setPasswordSchema, setupSchema, updateUserSchema } from './schema';
@@ -15,10 +16,7 @@ const LOGIN_FAILED_MESSAGE =
   `sign-in is paused for ${LOCKOUT_MS / 60000} minutes.`;
 
 /** Options for the per-address limit on sign-in and link forms. */
-export interface AuthRateLimit {
-  windowMs: number;
-  limit: number;
-}
+export type AuthRateLimit = RateLimitOptions;
 
 /** Renews the session id and signs the user in (the id changes so a planted cookie is useless). */
 async function signIn(req: Request, userId: number, now: number): Promise<void> {
@@ -36,14 +34,15 @@ function sessionHash(req: Request): string {
 /** Sign-in and sign-out, first-run setup, password links, and one's own account. */
 export function authRoutes(ctx: Context, limits: AuthRateLimit): Router {
   const r = Router();
-  const { accounts, clock, logger } = ctx;
+  const { accounts, clock } = ctx;
+  const reportRefusal = refusalReporter(ctx, 'sign-in and password forms');
   const limiter = rateLimit({
     windowMs: limits.windowMs,
     limit: limits.limit,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    handler: (req, res) => {
-      logger.warn({ ip: clientIp(req), path: req.path }, 'rate limit reached on a sign-in form');
+    handler: async (req, res) => {
+      await reportRefusal(req);
       res.status(429).format({
         html: () => res.render('errors/error', { title: 'Too many attempts', status: 429, message: 'Too many attempts from your address. Wait a few minutes and try again.', fields: {} }),
         json: () => res.json({ error: { status: 429, message: 'Too many attempts from your address. Wait a few minutes and try again.' } }),

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import multer from 'multer';
 import { deriveKey } from '../config';
 import type { Context } from '../context';
@@ -33,21 +32,7 @@ export function certificationPortalRoutes(ctx: Context): Router {
   const portalFoot = `${config.organizationName} keeps what you sign or upload here, with the time, your address and a fingerprint (SHA-256) of the text. Uploaded files are stored encrypted.`;
   const formToken = (link: CertificationLink) => crypto.createHmac('sha256', csrfKey).update(`certification-link:${link.id}`).digest('base64url');
 
-  // Only failed look-ups (unknown or dead links) count, so guessing is slow and a vendor is never stopped.
-  r.use(
-    rateLimit({
-      windowMs: 15 * 60_000,
-      limit: 30,
-      standardHeaders: 'draft-7',
-      legacyHeaders: false,
-      requestWasSuccessful: (_req, res) => res.statusCode !== 404 && res.statusCode !== 410,
-      skipSuccessfulRequests: true,
-      handler: (req, res) => {
-        ctx.logger.warn({ ip: clientIp(req) }, 'rate limit reached on certification links');
-        res.status(429).render('portal/message', { title: 'Too many attempts', message: 'Too many invalid links were opened from your address. Wait 15 minutes and try again.', organizationName: config.organizationName, portalTag: 'Written certification', portalFoot });
-      },
-    }),
-  );
+  // Guessed links are slowed by the app's failed-link limiter (server/http/rate-limit.ts).
 
   const resolve: RequestHandler = async (req, res, next) => {
     req.certificationLink = await service.resolveLink(String(req.params.token));

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import multer from 'multer';
 import { deriveKey } from '../config';
 import type { Context } from '../context';
@@ -30,22 +29,7 @@ export function portalRoutes(ctx: Context): Router {
   const csrfKey = deriveKey(config, 'portal-form');
   const formToken = (link: QuestionnaireLink) => crypto.createHmac('sha256', csrfKey).update(`link:${link.id}`).digest('base64url');
 
-  // Count only failed look-ups (unknown or dead links) towards the limit, so guessing is slow and
-  // a vendor saving often is never stopped.
-  r.use(
-    rateLimit({
-      windowMs: 15 * 60_000,
-      limit: 30,
-      standardHeaders: 'draft-7',
-      legacyHeaders: false,
-      requestWasSuccessful: (_req, res) => res.statusCode !== 404 && res.statusCode !== 410,
-      skipSuccessfulRequests: true,
-      handler: (req, res) => {
-        ctx.logger.warn({ ip: clientIp(req) }, 'rate limit reached on questionnaire links');
-        res.status(429).render('portal/message', { title: 'Too many attempts', message: 'Too many invalid links were opened from your address. Wait 15 minutes and try again.', organizationName: config.organizationName });
-      },
-    }),
-  );
+  // Guessed links are slowed by the app's failed-link limiter (server/http/rate-limit.ts).
 
   const resolve: RequestHandler = async (req, res, next) => {
     req.portal = await service.resolveLink(String(req.params.token));

@@ -37,7 +37,8 @@ function toQuestionnaireFilter(q: QuestionnaireListQuery): QuestionnaireFilter {
   return { status: q.status, due: q.due, vendorId: q.vendor };
 }
 
-const extendSchema = z.object({ dueDate: isoDate('New due date').refine((v) => !!v, 'New due date is required.') });
+// The refine sits on the object: on the optional field itself it would let a missing date through.
+const extendSchema = z.object({ dueDate: isoDate('New due date') }).refine((v) => !!v.dueDate, { path: ['dueDate'], message: 'New due date is required.' });
 const revokeSchema = z.object({ reason: text('Reason', 1000) });
 
 function id(raw: unknown, what: string): number {
@@ -148,7 +149,12 @@ export function questionnaireRoutes(ctx: Context): Router {
     res.set('Content-Disposition', `attachment; filename="${f.fileName.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(f.fileName)}`);
     res.set('Content-Length', String(f.size));
     res.set('X-Content-Type-Options', 'nosniff');
-    await ctx.evidence.pipeTo(f.storedName, res);
+    try {
+      await ctx.evidence.pipeTo(f.storedName, res);
+    } catch (err) {
+      // The client went away mid-download (or closed on the last byte): nothing left to answer.
+      if ((err as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+    }
   });
 
   r.post('/questionnaires/:id/resend', editors, async (req, res) => {
