@@ -599,13 +599,26 @@ describe('accessibility of the staff and vendor pages', { skip: browserSkip }, (
     await tabTo(page, 'button[value="next"]');
     await pressAndWait(page, 'Enter', /\/s\/evidence$/);
 
-    // Evidence: checkboxes by Space, a date typed, long text, and a file chosen by keyboard.
-    await tabTo(page, '#reports--soc2');
-    await page.keyboard.press('Space');
-    await tabTo(page, '#reports--pentest');
-    await page.keyboard.press('Space');
-    await tabTo(page, '#in-reviewed_on');
+    // Straight on to the check page with the evidence unanswered: the summary of missing answers
+    // takes the focus, the submit is refused and says so, and its links lead to the questions.
+    await tabTo(page, 'button[value="review"]');
+    await pressAndWait(page, 'Enter', /\/review$/);
+    assert.ok(await focusMatches(page, '.error-summary'), 'the list of missing answers receives focus');
+    await tabTo(page, 'form.submit-form button[type="submit"]');
+    await pressAndWait(page, 'Enter', /\/submit$/);
+    assert.ok(await focusMatches(page, '.error-summary[role="alert"]'), 'the refused submit is announced and focused');
+    assert.match(await page.locator('.error-summary').innerText(), /When did you last review your program\?/);
+    await tabTo(page, '.error-summary a[href$="#q-reviewed_on"]');
+    await pressAndWait(page, 'Enter', /\/s\/evidence#q-reviewed_on$/);
+
+    // Evidence: a date typed, checkboxes by Space (reached with Shift+Tab), long text, and a file
+    // chosen by keyboard.
+    await tabTo(page, '#in-reviewed_on', { max: 2 });
     await page.keyboard.type('01152026');
+    await tabTo(page, '#reports--pentest', { back: true });
+    await page.keyboard.press('Space');
+    await tabTo(page, '#reports--soc2', { back: true });
+    await page.keyboard.press('Space');
     await tabTo(page, '#in-incidents');
     await page.keyboard.type('None in the last three years.');
     await tabTo(page, '#in-wisp_doc');
