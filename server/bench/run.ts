@@ -82,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
         reuse: { type: 'string' },
         profile: { type: 'boolean' },
         help: { type: 'boolean' },
+        // Internal: the bench runs itself with it as the generator's child process.
         'generate-into': { type: 'string' },
       },
     }).values;
