@@ -36,6 +36,11 @@ export interface AppOptions {
   bodyLimit?: string;
   /** Per-address limit on failed look-ups of links and tokens (vendor links, calendar feeds, password links, API tokens). */
   linkRateLimit?: RateLimitOptions;
+  /**
+   * Adds GET /__bench/bare, a route that does no work, as the benchmark's ceiling. Only the
+   * benchmark sets it; the portal itself never exposes the route.
+   */
+  benchBareRoute?: boolean;
 }
 
 /** Builds the Express app on a context. It does not listen and holds no globals, so tests use it directly. */
@@ -97,6 +102,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   // Browsers ask for /favicon.ico on their own; answer it without a session.
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/assets/favicon.svg'));
   app.use(healthRoutes(ctx));
+  if (options.benchBareRoute) app.get('/__bench/bare', (_req, res) => res.type('text/plain').send('ok'));
 
   const limit = options.bodyLimit ?? '200kb';
   // Nothing the portal answers from here on (pages, vendor links, API) may be kept by a cache.

@@ -10,6 +10,7 @@ import { AmendmentService } from './contracts/amendments';
 import { ClauseCatalogue } from './contracts/catalogue';
 import { ContractService } from './contracts/service';
 import { createTransact, type Transact } from './db/data-source';
+import { WriteWatch } from './db/write-watch';
 import { FindingService } from './findings/service';
 import { DatabaseSessionStore } from './http/session';
 import type { Logger } from './logger';
@@ -129,9 +130,10 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
   const clauses = new ClauseCatalogue(p.clauseCatalogueFile);
   if (!clauses.status.valid) logger.warn({ file: clauses.status.file, errors: clauses.status.errors }, 'the clause catalogue is invalid; contracts are checked against no clause until it is fixed');
   const contractFiles = new EvidenceStore(path.join(config.dataDir, 'contracts'), deriveKey(config, 'contract-documents'));
-  const contracts = new ContractService({ ds, transact, clock, catalogue: clauses, files: contractFiles });
+  const writes = new WriteWatch(ds);
+  const contracts = new ContractService({ ds, transact, clock, catalogue: clauses, files: contractFiles, writes });
   // A refused amendment opens a finding, and the vendor's residual rating follows in the same transaction.
   const amendments = new AmendmentService({ ds, transact, clock, catalogue: clauses, contracts, openFindingsChanged: (m, vendorId) => reviews.refreshRating(m, vendorId) });
-  const dashboard = new DashboardService({ ds, clock, contracts });
+  const dashboard = new DashboardService({ ds, clock, contracts, writes });
   return { config, ds, transact, clock, logger, mailKey, mail, sessions: new DatabaseSessionStore(ds, clock), accounts, apiTokens, vendors, vendorImports, findings, templates, evidence, questionnaires, reviews, clauses, contractFiles, contracts, amendments, certificationTemplates, certifications, dashboard, leases: new LeaseService(ds, clock) };
 }

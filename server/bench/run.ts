@@ -15,23 +15,32 @@ import { createTransport } from '../mail/delivery';
 import { QUESTIONNAIRES_DIR, ROOT_DIR } from '../paths';
 import { type Dataset, type DatasetSize, FULL_SIZE, generateDataset, generatedTemplateYaml } from './dataset';
 import type { LoadRequest, LoadResult } from './load';
-import { measureReminderSweep } from './sweep';
+import { QueryProfiler, type QueryTiming } from './profile';
+import { measureReminderSweep, type SweepFigures } from './sweep';
 
-const USAGE = `Usage: npm run bench -- [--out FILE] [--duration SECONDS] [--vendors N] [--keep]
+const USAGE = `Usage: npm run bench -- [--out FILE] [--duration SECONDS] [--vendors N] [--keep DIR | --reuse DIR] [--profile]
 
 Generates a portfolio of 10,000 vendors (30,000 questionnaires of about 80 answers, 20,000 contracts,
 10,000 certifications, 100,000 audit entries) in a fresh SQLite file in a temporary folder, or in the
-empty PostgreSQL database named by DATABASE_URL, starts the portal on it in this process and
-measures its pages with 10 concurrent connections.
+empty PostgreSQL database named by DATABASE_URL, in a child process; then starts the portal on it in
+this process and measures its pages with 10 concurrent connections.
 
   --out FILE          where to write the figures as JSON (default: bench/results.json)
   --duration SECONDS  length of each measurement (default: 5)
   --vendors N         generate N vendors and the rest in proportion (default: 10000)
-  --keep              keep the temporary data folder and print where it is
+  --keep DIR          generate into DIR (absent or empty) and keep it there afterwards
+  --reuse DIR         measure a portfolio generated before with --keep DIR, without generating
+  --profile           instead of the load, request each page 20 times one at a time and print its
+                      queries: how many, their time, and the slowest of them
 `;
 
 const LINK_TEMPLATE_ID = 'bench-100-questions';
 const CONNECTIONS = 10;
+const PROFILE_REQUESTS = 20;
+/** Written next to the database by the generator: what the measurements need to know. */
+const MANIFEST = 'bench-dataset.json';
+const PASSWORD = 'bench orchard 42 quietly';
+const ADMIN_EMAIL = 'bench-admin@oversight.example';
 
 /** One measured page: what is requested, and the status that counts as success. */
 interface Target {
@@ -51,11 +60,32 @@ interface Measured extends LoadResult {
   ratio: number;
 }
 
-/** Runs the benchmark: generate, serve, measure, report. */
+/** What the generator leaves next to the database for later measurements (--reuse). */
+interface Manifest {
+  size: DatasetSize;
+  data: Dataset;
+  sweep: SweepFigures;
+  generatorPeakRssMb: number;
+}
+
+/** Runs the benchmark: generate (in a child process), serve, measure, report. */
 async function main(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { out: { type: 'string' }, duration: { type: 'string' }, vendors: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean' } } }).values;
+    args = parseArgs({
+      args: argv,
+      options: {
+        out: { type: 'string' },
+        duration: { type: 'string' },
+        vendors: { type: 'string' },
+        keep: { type: 'string' },
+        reuse: { type: 'string' },
+        profile: { type: 'boolean' },
+        help: { type: 'boolean' },
+        // Internal: the bench runs itself with it as the generator's child process.
+        'generate-into': { type: 'string' },
+      },
+    }).values;
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -68,51 +98,57 @@ async function main(argv: string[]): Promise<number> {
   const vendors = args.vendors === undefined ? FULL_SIZE.vendors : Number(args.vendors);
   if (!Number.isInteger(duration) || duration < 1 || duration > 120) return usageError('--duration must be a whole number of seconds from 1 to 120');
   if (!Number.isInteger(vendors) || vendors < 10 || vendors > 1_000_000) return usageError('--vendors must be a whole number from 10 to 1000000');
-  const out = path.resolve(args.out ?? path.join(ROOT_DIR, 'bench', 'results.json'));
+  if (args.keep !== undefined && args.reuse !== undefined) return usageError('--keep and --reuse cannot be given together');
   const size: DatasetSize = { ...FULL_SIZE, vendors, auditEntries: Math.round((FULL_SIZE.auditEntries * vendors) / FULL_SIZE.vendors), outboxMessages: Math.round((FULL_SIZE.outboxMessages * vendors) / FULL_SIZE.vendors) };
+  if (args['generate-into'] !== undefined) return generateInto(path.resolve(args['generate-into']), size);
+  const out = path.resolve(args.out ?? path.join(ROOT_DIR, 'bench', 'results.json'));
 
   // Its own data folder and database; only DATABASE_URL (PostgreSQL) is taken from the environment.
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oversight-bench-'));
-  const templatesDir = path.join(dataDir, 'templates');
-  fs.mkdirSync(templatesDir);
-  for (const f of fs.readdirSync(QUESTIONNAIRES_DIR).filter((n) => /\.ya?ml$/.test(n))) fs.copyFileSync(path.join(QUESTIONNAIRES_DIR, f), path.join(templatesDir, f));
-  fs.writeFileSync(path.join(templatesDir, `${LINK_TEMPLATE_ID}.yaml`), generatedTemplateYaml(LINK_TEMPLATE_ID, 100));
-  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', BASE_URL: 'http://localhost:3000', TRUST_PROXY: 'false', SMTP_URL: '', SECRET_KEY: '' });
+  let dataDir: string;
+  let manifest: Manifest;
+  if (args.reuse !== undefined) {
+    dataDir = path.resolve(args.reuse);
+    const file = path.join(dataDir, MANIFEST);
+    if (!fs.existsSync(file)) return usageError(`${dataDir} holds no portfolio generated with --keep (${MANIFEST} is missing)`);
+    manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+    log(`Reusing the portfolio of ${manifest.size.vendors.toLocaleString('en-US')} vendors in ${dataDir}`);
+  } else {
+    if (args.keep !== undefined) {
+      dataDir = path.resolve(args.keep);
+      if (fs.existsSync(dataDir) && fs.readdirSync(dataDir).length > 0) return usageError(`--keep ${dataDir}: the folder must be absent or empty`);
+      fs.mkdirSync(dataDir, { recursive: true });
+    } else dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oversight-bench-'));
+    // The generator runs in a child process, so the portal's memory figure is the portal's own.
+    const code = await runChild(process.argv[1]!, ['--generate-into', dataDir, '--vendors', String(vendors)], 'the generator');
+    if (code !== 0) {
+      if (args.keep === undefined) fs.rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    }
+    manifest = JSON.parse(fs.readFileSync(path.join(dataDir, MANIFEST), 'utf8')) as Manifest;
+  }
+  const { data } = manifest;
+  const config = benchConfig(dataDir);
   const ds = createDataSource(config.database);
   let server: import('node:http').Server | undefined;
   try {
-    await openDatabase(ds);
-    const [{ n }] = (await ds.query('SELECT COUNT(*) AS n FROM "vendors"')) as { n: number | string }[];
-    if (Number(n) > 0) {
-      process.stderr.write('bench: the database given by DATABASE_URL already holds vendors; give it an empty database of its own.\n');
-      return 2;
-    }
-    const ctx = createContext({ config, ds, clock: systemClock, logger: createLogger('silent'), transport: createTransport(undefined, dataDir), templatesDir });
-    const password = 'bench orchard 42 quietly';
-    const admin = await createUser(ctx, 'admin', 'bench-admin@oversight.example', password);
-    const owners = [admin];
-    for (const role of ['procurement', 'reviewer', 'legal', 'procurement', 'reviewer'] as const) owners.push(await createUser(ctx, role, `bench-${role}-${owners.length}@oversight.example`, null));
-
-    log(`Generating ${size.vendors.toLocaleString('en-US')} vendors on ${config.database.type}${config.database.type === 'sqlite' ? ` (${config.database.file})` : ''}…`);
-    const data = await generateDataset(ctx, size, LINK_TEMPLATE_ID, owners);
-    log(`Generated in ${data.seconds.toFixed(1)} s: ${Object.entries(data.counts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`);
-    const sweep = await measureReminderSweep(ctx);
-    if (sweep.measured) log(`Reminder sweep: ${Object.entries(sweep.seconds).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join('; ')} (${sweep.note})`);
-
     const startedAt = Date.now();
+    await openDatabase(ds);
+    // Installed before the services wrap the query runner, so it sees every query.
+    const profiler = args.profile ? new QueryProfiler(ds) : null;
+    const ctx = createContext({ config, ds, clock: systemClock, logger: createLogger('silent'), transport: createTransport(undefined, dataDir), templatesDir: path.join(dataDir, 'templates') });
     await ctx.vendors.applyIntervals();
-    const app = createApp(ctx, { authRateLimit: { windowMs: 60_000, limit: 1000 } });
+    const app = createApp(ctx, { authRateLimit: { windowMs: 60_000, limit: 1000 }, benchBareRoute: true });
     server = app.listen(0, '127.0.0.1');
     await new Promise<void>((resolve, reject) => server!.once('listening', resolve).once('error', reject));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    log(`Portal started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${base}`);
+    log(`Portal started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${base} (process ${process.pid})`);
 
-    const cookie = await signIn(base, 'bench-admin@oversight.example', password);
+    const cookie = await signIn(base, ADMIN_EMAIL, PASSWORD);
     const targets = await targetsFor(base, data);
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 50);
+    if (profiler) {
+      await profilePages(profiler, base, targets, cookie, data);
+      return 0;
+    }
     const results: Measured[] = [];
     let ceiling = 0;
     for (const t of targets) {
@@ -123,21 +159,25 @@ async function main(argv: string[]): Promise<number> {
       results.push({ name: t.name, path: t.path.replace(data.linkToken, '<token>'), ...r, ratio: ceiling ? r.rps / ceiling : 0 });
       log(`  ${t.name}: ${r.rps.toFixed(0)} req/s, p95 ${r.p95} ms${r.non2xx - (t.expect === 200 ? 0 : r.requests) ? `, unexpected statuses ${JSON.stringify(r.statusCodes)}` : ''}`);
     }
-    clearInterval(sampler);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    // The kernel's high-water mark of this process, which started the portal and never generated data.
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    const [load1, load5, load15] = os.loadavg().map((x) => Math.round(x * 100) / 100);
 
     const report = {
       when: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` },
+      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}`, loadAverageAtEnd: { '1m': load1, '5m': load5, '15m': load15 } },
       database: config.database.type,
       connections: CONNECTIONS,
       durationSeconds: duration,
-      dataset: { size, counts: data.counts, generationSeconds: Math.round(data.seconds * 10) / 10 },
-      peakRssMb: Math.round(peakRss / 2 ** 20),
-      reminderSweep: sweep,
+      dataset: { size: manifest.size, counts: data.counts, generationSeconds: Math.round(data.seconds * 10) / 10, reused: args.reuse !== undefined },
+      peakRssMb,
+      peakRssMeasured: 'the portal process alone (its maximum resident set, from the kernel); the data was generated in a separate child process, and the load generator runs in another',
+      generatorPeakRssMb: manifest.generatorPeakRssMb,
+      reminderSweep: manifest.sweep,
       results,
     };
     printTable(report.results, report.peakRssMb);
+    log(`Load average at the end: ${load1} ${load5} ${load15}`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
     log(`Figures written to ${out}`);
@@ -145,8 +185,86 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     if (server) await new Promise<void>((resolve) => server!.close(() => resolve()).closeAllConnections());
     if (ds.isInitialized) await ds.destroy();
-    if (args.keep) log(`Data kept in ${dataDir}`);
+    if (args.keep !== undefined || args.reuse !== undefined) log(`Data kept in ${dataDir}`);
     else fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The configuration the portal and the generator share: the bench's own folder, logging off, no mail. */
+function benchConfig(dataDir: string) {
+  return loadConfig({ ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', BASE_URL: 'http://localhost:3000', TRUST_PROXY: 'false', SMTP_URL: '', SECRET_KEY: '' });
+}
+
+/** The child process's work: generate the portfolio into dataDir, time the reminder sweep, write the manifest. */
+async function generateInto(dataDir: string, size: DatasetSize): Promise<number> {
+  const templatesDir = path.join(dataDir, 'templates');
+  fs.mkdirSync(templatesDir, { recursive: true });
+  for (const f of fs.readdirSync(QUESTIONNAIRES_DIR).filter((n) => /\.ya?ml$/.test(n))) fs.copyFileSync(path.join(QUESTIONNAIRES_DIR, f), path.join(templatesDir, f));
+  fs.writeFileSync(path.join(templatesDir, `${LINK_TEMPLATE_ID}.yaml`), generatedTemplateYaml(LINK_TEMPLATE_ID, 100));
+  const config = benchConfig(dataDir);
+  const ds = createDataSource(config.database);
+  try {
+    await openDatabase(ds);
+    const [{ n }] = (await ds.query('SELECT COUNT(*) AS n FROM "vendors"')) as { n: number | string }[];
+    if (Number(n) > 0) {
+      process.stderr.write('bench: the database given by DATABASE_URL already holds vendors; give it an empty database of its own.\n');
+      return 2;
+    }
+    const ctx = createContext({ config, ds, clock: systemClock, logger: createLogger('silent'), transport: createTransport(undefined, dataDir), templatesDir });
+    const admin = await createUser(ctx, 'admin', ADMIN_EMAIL, PASSWORD);
+    const owners = [admin];
+    for (const role of ['procurement', 'reviewer', 'legal', 'procurement', 'reviewer'] as const) owners.push(await createUser(ctx, role, `bench-${role}-${owners.length}@oversight.example`, null));
+
+    log(`Generating ${size.vendors.toLocaleString('en-US')} vendors on ${config.database.type}${config.database.type === 'sqlite' ? ` (${config.database.file})` : ''} in process ${process.pid}…`);
+    const data = await generateDataset(ctx, size, LINK_TEMPLATE_ID, owners);
+    log(`Generated in ${data.seconds.toFixed(1)} s: ${Object.entries(data.counts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`);
+    const sweep = await measureReminderSweep(ctx);
+    if (sweep.measured) log(`Reminder sweep: ${Object.entries(sweep.seconds).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join('; ')} (${sweep.note})`);
+    const manifest: Manifest = { size, data, sweep, generatorPeakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+    fs.writeFileSync(path.join(dataDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    return 0;
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+  }
+}
+
+/** Runs this script again as a child process with the given arguments; resolves with its exit code. */
+function runChild(script: string, childArgs: string[], what: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, childArgs, { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (signal) reject(new Error(`${what} was stopped by ${signal}`));
+      else resolve(code ?? 1);
+    });
+  });
+}
+
+/**
+ * Requests each page PROFILE_REQUESTS times, one at a time, and prints for each: its time, how many
+ * queries it ran and their total time, and its slowest queries (with the time of each).
+ */
+async function profilePages(profiler: QueryProfiler, base: string, targets: Target[], cookie: string, data: Dataset): Promise<void> {
+  for (const t of targets) {
+    const headers: Record<string, string> = { ...(t.headers ?? {}), ...(t.staff ? { cookie } : {}) };
+    await checkOnce(base, t, headers);
+    profiler.take();
+    const walls: number[] = [];
+    const perRequest: QueryTiming[][] = [];
+    for (let i = 0; i < PROFILE_REQUESTS; i++) {
+      const t0 = performance.now();
+      const res = await fetch(base + t.path.replace('[<id>]', String(i + 1)), { method: t.method, headers, body: t.body?.replace('[<id>]', String(i + 1)), redirect: 'manual' });
+      await res.arrayBuffer();
+      walls.push(performance.now() - t0);
+      perRequest.push(profiler.take());
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const dbMs = perRequest.map((qs) => qs.reduce((s, q) => s + q.ms, 0));
+    log(`\n${t.name} (${t.path.replace(data.linkToken, '<token>')}): median ${median(walls).toFixed(1)} ms, ${perRequest[0]!.length} queries taking ${median(dbMs).toFixed(1)} ms`);
+    const bySql = new Map<string, number[]>();
+    for (const qs of perRequest) for (const q of qs) bySql.set(q.sql, [...(bySql.get(q.sql) ?? []), q.ms]);
+    const rows = [...bySql].map(([sql, ms]) => ({ sql, per: ms.length / PROFILE_REQUESTS, ms: ms.reduce((a, b) => a + b, 0) / PROFILE_REQUESTS })).sort((a, b) => b.ms - a.ms);
+    for (const r of rows.slice(0, 6)) log(`  ${r.ms.toFixed(2).padStart(7)} ms  ×${r.per.toFixed(1).padEnd(4)} ${r.sql.replace(/\s+/g, ' ').slice(0, 260)}`);
   }
 }
 
@@ -161,7 +279,7 @@ async function targetsFor(base: string, data: Dataset): Promise<Target[]> {
   const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   const body = field(`present__${data.textQuestionId}`, '1') + field(`a__${data.textQuestionId}`, 'Reviewed and updated by our security team, ref [<id>]') + field('action', 'save') + `--${boundary}--\r\n`;
   return [
-    { name: 'ceiling: /healthz', method: 'GET', path: '/healthz', expect: 200, staff: false },
+    { name: 'ceiling: bare route', method: 'GET', path: '/__bench/bare', expect: 200, staff: false },
     { name: 'dashboard', method: 'GET', path: '/', expect: 200, staff: true },
     { name: 'vendor list (filtered, 50)', method: 'GET', path: '/vendors?status=active&scope=in&sort=next', expect: 200, staff: true },
     { name: 'vendor page', method: 'GET', path: `/vendors/${data.vendorId}`, expect: 200, staff: true },

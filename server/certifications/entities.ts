@@ -16,6 +16,7 @@ export type SigningMethod = (typeof SIGNING_METHODS)[number];
  */
 @Entity('certifications')
 @Index('IDX_certifications_status_expires', ['status', 'expiresOn'])
+@Index('IDX_certifications_vendor_purpose', ['vendorId', 'purpose', 'status'])
 export class Certification {
   @PrimaryGeneratedColumn()
   id!: number;

@@ -4,6 +4,7 @@ import { User } from '../accounts/entities';
 import { type Actor, diffFields, recordAudit } from '../audit/service';
 import type { Clock } from '../clock';
 import type { Transact } from '../db/data-source';
+import { SharedFigures, type WriteWatch } from '../db/write-watch';
 import { NotFoundError, ValidationError } from '../errors';
 import { ACCEPTED_TYPES, detectType, type EvidenceStore, sanitizeFileName } from '../questionnaires/evidence';
 import { Vendor, VendorSubprocessor } from '../vendors/entities';
@@ -24,7 +25,16 @@ export interface ContractServiceDeps {
   catalogue: ClauseCatalogue;
   /** Encrypted storage for contract documents (DATA_DIR/contracts). */
   files: EvidenceStore;
+  /** Tells when the tables behind the portfolio shares were written, so computed shares can be reused. */
+  writes: WriteWatch;
 }
+
+/** The tables the portfolio shares are read from. */
+export const SHARES_TABLES = ['vendors', 'vendor_subprocessors', 'contracts', 'contract_clauses'] as const;
+/** The longest computed shares are reused; only changes by another process or instance wait for it. */
+export const SHARES_MAX_AGE_MS = 30_000;
+
+export type ClauseShare = { clause: Clause; covered: number; of: number; percent: number | null };
 
 /** A document as uploaded. */
 export interface Upload {
@@ -108,7 +118,11 @@ function allNotApplicableSql(param: string): string {
 
 /** Contracts, their documents and clause reviews, and the coverage of vendors and of the portfolio. */
 export class ContractService {
-  constructor(private readonly d: ContractServiceDeps) {}
+  private readonly sharedShares: SharedFigures<ClauseShare[]>;
+
+  constructor(private readonly d: ContractServiceDeps) {
+    this.sharedShares = new SharedFigures(d.writes, SHARES_TABLES, d.clock, SHARES_MAX_AGE_MS);
+  }
 
   private get repo() {
     return this.d.ds.getRepository(Contract);
@@ -509,20 +523,43 @@ export class ContractService {
 
   /**
    * For each clause, the share of in-scope active vendors it applies to whose active contracts cover
-   * it (vendors whose contracts all mark it not applicable are left aside). One aggregate query.
+   * it (vendors whose contracts all mark it not applicable are left aside). Computed by one query
+   * and shared until a table behind it is written through this process, the catalogue changes, or
+   * 30 seconds pass (see SharedFigures): the matrix and the dashboard both show it.
    */
-  async shares(): Promise<{ clause: Clause; covered: number; of: number; percent: number | null }[]> {
+  async shares(): Promise<ClauseShare[]> {
     const clauses = this.d.catalogue.list();
     if (clauses.length === 0) return [];
-    const qb = this.vendorQuery().select('COUNT(*)', 'vendors');
+    return this.sharedShares.get(this.d.catalogue.status.inForceHash ?? '', () => this.computeShares(clauses));
+  }
+
+  /**
+   * One grouped pass, driven by the in-scope active vendors: per vendor, its number of active
+   * contracts and, per clause, how many of them have it present and how many mark it not applicable
+   * (a contract has at most one row per clause), so "all not applicable" is "as many as its active
+   * contracts"; then the totals per clause over those vendors.
+   */
+  private async computeShares(clauses: Clause[]): Promise<ClauseShare[]> {
+    const params: Record<string, unknown> = { active: 'active', inScope: true, present: 'present', na: 'not_applicable' };
+    const perVendor: string[] = ['"v"."id" AS "id"', '"v"."piElements" AS "piElements"', '"v"."inScope" AS "inScope"', 'COUNT(DISTINCT "k"."id") AS "n"'];
+    const totals: string[] = [];
     clauses.forEach((clause, i) => {
+      params[`c${i}`] = clause.id;
+      perVendor.push(`SUM(CASE WHEN "cc"."clauseId" = :c${i} AND "cc"."status" = :present THEN 1 ELSE 0 END) AS "p${i}"`);
+      perVendor.push(`SUM(CASE WHEN "cc"."clauseId" = :c${i} AND "cc"."status" = :na THEN 1 ELSE 0 END) AS "na${i}"`);
       const applies = applicabilitySql(clause, `a${i}`);
-      qb.addSelect(`SUM(CASE WHEN ${applies.sql} AND NOT ${allNotApplicableSql(`c${i}`)} THEN 1 ELSE 0 END)`, `of${i}`);
-      qb.addSelect(`SUM(CASE WHEN ${applies.sql} AND ${presentSql(`c${i}`)} THEN 1 ELSE 0 END)`, `covered${i}`);
-      qb.setParameters({ ...applies.params, [`c${i}`]: clause.id });
+      Object.assign(params, applies.params);
+      totals.push(`SUM(CASE WHEN ${applies.sql} AND NOT ("v"."n" > 0 AND "v"."na${i}" = "v"."n") THEN 1 ELSE 0 END) AS "of${i}"`);
+      totals.push(`SUM(CASE WHEN ${applies.sql} AND "v"."p${i}" > 0 THEN 1 ELSE 0 END) AS "covered${i}"`);
     });
-    qb.where('v.status = :active AND v.inScope = :inScope', { active: 'active', inScope: true });
-    const raw = (await qb.getRawOne<Record<string, string | number | null>>()) ?? {};
+    // The outer query reads the grouped rows as "v", so the applicability conditions apply unchanged.
+    const sql =
+      `SELECT ${totals.join(', ')} FROM (SELECT ${perVendor.join(', ')} FROM "vendors" "v" ` +
+      `LEFT JOIN "contracts" "k" ON "k"."vendorId" = "v"."id" AND "k"."status" = :active ` +
+      `LEFT JOIN "contract_clauses" "cc" ON "cc"."contractId" = "k"."id" ` +
+      `WHERE "v"."status" = :active AND "v"."inScope" = :inScope GROUP BY "v"."id", "v"."piElements", "v"."inScope") "v"`;
+    const [query, values] = this.d.ds.driver.escapeQueryWithParameters(sql, params, {});
+    const [raw = {}] = (await this.d.ds.query(query, values)) as Record<string, string | number | null>[];
     return clauses.map((clause, i) => {
       const of = Number(raw[`of${i}`] ?? 0);
       const covered = Number(raw[`covered${i}`] ?? 0);

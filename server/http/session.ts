@@ -22,12 +22,26 @@ declare module 'express-session' {
 
 type Callback = (err?: unknown, value?: SessionData | null) => void;
 
+/** A session row's expiry is rewritten only when it would move by more than this. */
+export const EXPIRY_WRITE_STEP_MS = MINUTE;
+/** Safety bound on the expiries remembered between a request's get() and its touch(). */
+const MAX_REMEMBERED = 10_000;
+
 /**
  * express-session store on the portal's own database, so several instances share sessions. Rows are
  * keyed by the SHA-256 of the session id (a stolen database does not yield live cookies) and carry
  * the user id, so deactivating a user can end all of that user's sessions at once.
+ *
+ * express-session reads the row at the start of every request and, with a rolling expiry, touches
+ * it at the end. A touch that would move the expiry by a minute or less is skipped, so a signed-in
+ * page usually writes nothing: the store remembers the expiry it read for the request (taken out
+ * again by the touch, so the memory stays small). The idle limit is therefore kept to the minute,
+ * as the session's own last-seen time is (see sessionTimeouts); never longer than 30 minutes.
  */
 export class DatabaseSessionStore extends session.Store {
+  /** Row id -> the expiry (ms) read or written last by this process. */
+  private readonly known = new Map<string, number>();
+
   constructor(
     private readonly ds: DataSource,
     private readonly clock: Clock,
@@ -43,11 +57,21 @@ export class DatabaseSessionStore extends session.Store {
     return new Date(this.clock.now().getTime() + IDLE_TIMEOUT_MS);
   }
 
+  private remember(id: string, expiresAt: number): void {
+    if (this.known.size >= MAX_REMEMBERED) this.known.clear();
+    this.known.set(id, expiresAt);
+  }
+
   override get(sid: string, cb: Callback): void {
+    const id = sha256Hex(sid);
     this.repo
-      .findOne({ where: { id: sha256Hex(sid) } })
+      .findOne({ where: { id }, select: ['id', 'data', 'expiresAt'] })
       .then((row) => {
-        if (!row || row.expiresAt <= this.clock.now()) return cb(null, null);
+        if (!row || row.expiresAt <= this.clock.now()) {
+          this.known.delete(id);
+          return cb(null, null);
+        }
+        this.remember(id, row.expiresAt.getTime());
         cb(null, JSON.parse(row.data) as SessionData);
       })
       .catch((err: unknown) => cb(err));
@@ -55,25 +79,35 @@ export class DatabaseSessionStore extends session.Store {
 
   override set(sid: string, sess: SessionData, cb?: (err?: unknown) => void): void {
     const now = this.clock.now();
+    const id = sha256Hex(sid);
+    this.known.delete(id);
     this.repo
-      .upsert(
-        { id: sha256Hex(sid), userId: sess.userId ?? null, data: JSON.stringify(sess), expiresAt: this.expiry(), createdAt: now },
-        { conflictPaths: ['id'] },
-      )
+      .upsert({ id, userId: sess.userId ?? null, data: JSON.stringify(sess), expiresAt: this.expiry(), createdAt: now }, { conflictPaths: ['id'] })
       .then(() => cb?.())
       .catch((err: unknown) => cb?.(err));
   }
 
   override touch(sid: string, _sess: SessionData, cb?: (err?: unknown) => void): void {
+    const id = sha256Hex(sid);
+    const expiresAt = this.expiry();
+    const known = this.known.get(id);
+    this.known.delete(id);
+    // The row's expiry only moves forward; a step of a minute or less is not worth a write.
+    if (known !== undefined && expiresAt.getTime() - known <= EXPIRY_WRITE_STEP_MS) {
+      cb?.();
+      return;
+    }
     this.repo
-      .update({ id: sha256Hex(sid) }, { expiresAt: this.expiry() })
+      .update({ id }, { expiresAt })
       .then(() => cb?.())
       .catch((err: unknown) => cb?.(err));
   }
 
   override destroy(sid: string, cb?: (err?: unknown) => void): void {
+    const id = sha256Hex(sid);
+    this.known.delete(id);
     this.repo
-      .delete({ id: sha256Hex(sid) })
+      .delete({ id })
       .then(() => cb?.())
       .catch((err: unknown) => cb?.(err));
   }

@@ -4,6 +4,7 @@ import { Certification } from '../certifications/entities';
 import { DAY, type Clock } from '../clock';
 import { ContractAmendment, OPEN_AMENDMENT_STATUSES } from '../contracts/entities';
 import type { ContractService } from '../contracts/service';
+import { SharedFigures, type WriteWatch } from '../db/write-watch';
 import { Finding, OPEN_FINDING_STATUSES } from '../findings/entities';
 import { Questionnaire } from '../questionnaires/entities';
 import { DUE_SOON_DAYS as QUESTIONNAIRE_DUE_SOON_DAYS, GRACE_DAYS } from '../questionnaires/service';
@@ -45,17 +46,37 @@ export interface DashboardFigures {
   amendments: { open: number; overdue: number };
 }
 
+/** Every table the figures are read from: a write to any of them through this process renews the figures. */
+export const DASHBOARD_TABLES = ['vendors', 'vendor_subprocessors', 'questionnaires', 'contracts', 'contract_clauses', 'certifications', 'findings', 'contract_amendments'] as const;
+
+/** The longest the figures are reused; only changes made by another process or instance wait for it. */
+export const DASHBOARD_MAX_AGE_MS = 30_000;
+
 /**
  * The portfolio at a glance: six aggregate queries (vendors, questionnaires, clause coverage,
  * certifications, findings, amendments) whatever the number of vendors, each using the same
  * conditions as the list the figure links to.
+ *
+ * The figures scan whole tables, so they are computed once and shared: by the requests that arrive
+ * while they are being computed, and afterwards until one of DASHBOARD_TABLES is written by this
+ * process (WriteWatch), the day changes, or DASHBOARD_MAX_AGE_MS passes. A change made here is
+ * therefore shown at once; one made by another instance within 30 seconds, as are the age bands.
  */
 export class DashboardService {
-  constructor(private readonly d: { ds: DataSource; clock: Clock; contracts: ContractService }) {}
+  private readonly shared: SharedFigures<DashboardFigures>;
 
+  constructor(private readonly d: { ds: DataSource; clock: Clock; contracts: ContractService; writes: WriteWatch }) {
+    this.shared = new SharedFigures(d.writes, DASHBOARD_TABLES, d.clock, DASHBOARD_MAX_AGE_MS);
+  }
+
+  /** The figures as of now, computed or shared (see the class comment). */
   async figures(): Promise<DashboardFigures> {
     const now = this.d.clock.now();
     const today = now.toISOString().slice(0, 10);
+    return this.shared.get(today, () => this.compute(now, today));
+  }
+
+  private async compute(now: Date, today: string): Promise<DashboardFigures> {
     const [vendors, questionnaires, coverage, certifications, findings, amendments] = await Promise.all([
       this.vendorFigures(today),
       this.questionnaireFigures(today, now),

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import request from 'supertest';
+import { SessionRecord } from '../server/accounts/entities';
+import { createApp } from '../server/app';
+import { MINUTE } from '../server/clock';
+import { createDataSource } from '../server/db/data-source';
+import { DASHBOARD_MAX_AGE_MS } from '../server/reports/dashboard';
+import { Vendor } from '../server/vendors/entities';
+import { createTestApp, type TestApp } from './helpers/app';
+import { makeUser, makeVendor, signIn } from './helpers/http';
+
+/** The one session row of a user (the test signs each user in once). */
+async function sessionOf(t: TestApp, userId: number): Promise<SessionRecord> {
+  return t.ctx.ds.getRepository(SessionRecord).findOneByOrFail({ userId });
+}
+
+describe('what a page costs', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp();
+    await makeUser(t, 'admin', { email: 'first-admin@example.com' });
+  });
+  after(() => t.close());
+
+  describe('the session row', () => {
+    test('When a signed-in user opens pages within a minute, then the session row is not rewritten; after more than a minute it is', async () => {
+      const { user, email } = await makeUser(t, 'viewer');
+      const agent = await signIn(t.app, email);
+      // The first page with a form adds its CSRF token to the session: a real change, written.
+      assert.equal((await agent.get('/')).status, 200);
+      const written = (await sessionOf(t, user.id)).expiresAt.getTime();
+      for (let i = 0; i < 3; i++) {
+        t.clock.advance(15_000);
+        assert.equal((await agent.get('/')).status, 200);
+        assert.equal((await sessionOf(t, user.id)).expiresAt.getTime(), written, `request ${i + 1} wrote nothing`);
+      }
+      t.clock.advance(16_000);
+      assert.equal((await agent.get('/')).status, 200);
+      assert.equal((await sessionOf(t, user.id)).expiresAt.getTime(), t.clock.now().getTime() + 30 * MINUTE, 'moved by 61 s: written');
+    });
+
+    test('When a session skipped its writes, then it still ends 30 idle minutes after its last write and lives until then', async () => {
+      const { user, email } = await makeUser(t, 'viewer');
+      const agent = await signIn(t.app, email);
+      const expiresAt = (await sessionOf(t, user.id)).expiresAt.getTime();
+      t.clock.advance(40_000);
+      assert.equal((await agent.get('/')).status, 200);
+      t.clock.set(new Date(expiresAt - 1));
+      assert.equal((await agent.get('/')).status, 200, 'alive until its expiry');
+      t.clock.advance(30 * MINUTE + 1);
+      const res = await agent.get('/');
+      assert.equal(res.status, 303, 'ended after 30 idle minutes');
+      assert.equal(res.headers.location, '/login?returnTo=%2F');
+    });
+  });
+
+  describe('the dashboard figures', () => {
+    test('When nothing changed, then the figures are shared rather than read again', async () => {
+      const first = await t.ctx.dashboard.figures();
+      const [a, b] = await Promise.all([t.ctx.dashboard.figures(), t.ctx.dashboard.figures()]);
+      assert.equal(a, first);
+      assert.equal(b, first);
+    });
+
+    test('When a vendor is added through the portal, then the next figures count it at once', async () => {
+      const before = await t.ctx.dashboard.figures();
+      await makeVendor(t, { status: 'active' });
+      const after = await t.ctx.dashboard.figures();
+      assert.equal(after.vendors.total, before.vendors.total + 1);
+      assert.equal(after.vendors.byStatus.active, before.vendors.byStatus.active + 1);
+    });
+
+    test('When another process changes the data, then the figures show it within their maximum age', async () => {
+      const before = await t.ctx.dashboard.figures();
+      const other = createDataSource(t.config.database);
+      await other.initialize();
+      try {
+        const v = await makeVendor(t, { status: 'prospect' });
+        const counted = await t.ctx.dashboard.figures();
+        await other.getRepository(Vendor).update({ id: v.id }, { status: 'onboarding' });
+        assert.equal((await t.ctx.dashboard.figures()).vendors.byStatus.onboarding, counted.vendors.byStatus.onboarding, 'not seen yet');
+        t.clock.advance(DASHBOARD_MAX_AGE_MS);
+        const later = await t.ctx.dashboard.figures();
+        assert.equal(later.vendors.byStatus.onboarding, before.vendors.byStatus.onboarding + 1);
+      } finally {
+        await other.destroy();
+      }
+    });
+  });
+
+  describe('the benchmark ceiling', () => {
+    test('When the app is built for the portal, then the bare benchmark route does not exist; built for the benchmark, it answers without a database', async () => {
+      assert.equal((await request(t.app).get('/__bench/bare')).status, 404);
+      const bench = createApp(t.ctx, { benchBareRoute: true });
+      const res = await request(bench).get('/__bench/bare');
+      assert.equal(res.status, 200);
+      assert.equal(res.text, 'ok');
+    });
+  });
+});
