@@ -1,6 +1,7 @@
 import 'reflect-metadata';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import sqlite3 from 'sqlite3';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { Config } from '../config';
 import { MIGRATIONS_GLOB } from '../paths';
 import { ENTITIES } from './entities';
@@ -48,16 +49,82 @@ export async function openDatabase(ds: DataSource): Promise<string[]> {
 
 export type Transact = <T>(work: (manager: EntityManager) => Promise<T>) => Promise<T>;
 
+/** How long a write transaction keeps asking for SQLite's write lock (held by another process) before giving up. */
+const SQLITE_BEGIN_PATIENCE_MS = 30_000;
+
 /**
- * Runs work in one transaction. SQLite in TypeORM shares a single connection, so two transactions
- * open at once would interleave on it; they are queued here and run one after the other.
+ * SQLite in TypeORM shares one connection (one query runner) between every request. Left alone, a
+ * statement of one request runs inside another request's open transaction: it reads what that
+ * transaction has not committed, and when that transaction rolls back, a write that was already
+ * answered as done is undone with it. The guard gives the connection to one owner at a time: a
+ * transaction for its whole length, any other statement for itself; the transaction's own
+ * statements are recognised by their async context.
+ */
+interface SqliteGuard {
+  transact: Transact;
+}
+
+const guards = new WeakMap<DataSource, SqliteGuard>();
+
+function sqliteGuard(ds: DataSource): SqliteGuard {
+  const existing = guards.get(ds);
+  if (existing) return existing;
+  const inside = new AsyncLocalStorage<{ active: boolean }>();
+  let tail: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(run: () => Promise<T>): Promise<T> => {
+    const result = tail.then(run);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+  const owns = () => inside.getStore()?.active === true;
+
+  const runner: QueryRunner = ds.driver.createQueryRunner('master');
+  const query = runner.query.bind(runner) as (sql: string, parameters?: unknown[], structured?: boolean) => Promise<unknown>;
+  // Write transactions take the write lock when they begin (BEGIN IMMEDIATE): the busy timeout then
+  // applies there, instead of a deferred transaction failing with SQLITE_BUSY when it first writes
+  // after another process (a command-line sweep, a second instance) committed.
+  const begin = async (): Promise<unknown> => {
+    const deadline = Date.now() + SQLITE_BEGIN_PATIENCE_MS;
+    for (;;) {
+      try {
+        return await query('BEGIN IMMEDIATE TRANSACTION');
+      } catch (err) {
+        if (!/SQLITE_BUSY/.test(String((err as Error)?.message)) || Date.now() > deadline) throw err;
+      }
+    }
+  };
+  runner.query = ((sql: string, parameters?: unknown[], structured?: boolean) => {
+    const run = () => (sql === 'BEGIN TRANSACTION' ? begin() : query(sql, parameters, structured));
+    return owns() ? run() : exclusive(run);
+  }) as QueryRunner['query'];
+
+  const transact: Transact = <T>(work: (manager: EntityManager) => Promise<T>): Promise<T> => {
+    if (owns()) return ds.transaction(work);
+    return exclusive(() => {
+      const store = { active: true };
+      return inside.run(store, () => ds.transaction(work)).finally(() => {
+        // Work started inside but still running afterwards (a mail kick) queues like any other.
+        store.active = false;
+      });
+    });
+  };
+
+  // Saving or removing entities outside a transaction opens one of TypeORM's own (BEGIN, statements,
+  // COMMIT as separate calls); those run as one guarded transaction instead.
+  const manager = ds.manager as unknown as Record<'save' | 'remove' | 'softRemove' | 'recover', (...args: unknown[]) => Promise<unknown>>;
+  for (const method of ['save', 'remove', 'softRemove', 'recover'] as const) {
+    manager[method] = (...args: unknown[]) => transact((m) => (m as unknown as typeof manager)[method]!(...args));
+  }
+  const guard = { transact };
+  guards.set(ds, guard);
+  return guard;
+}
+
+/**
+ * Runs work in one transaction. On SQLite, whose one connection every request shares, transactions
+ * run one after the other and no other statement runs while one is open (see sqliteGuard).
  */
 export function createTransact(ds: DataSource): Transact {
   if (ds.options.type !== 'sqlite') return (work) => ds.transaction(work);
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(work: (manager: EntityManager) => Promise<T>): Promise<T> => {
-    const run = tail.then(() => ds.transaction(work));
-    tail = run.catch(() => undefined);
-    return run;
-  };
+  return sqliteGuard(ds).transact;
 }

@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import multer from 'multer';
 import { deriveKey } from '../config';
 import type { Context } from '../context';
-import { ForbiddenError, HttpError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, ForbiddenError, HttpError, NotFoundError, ValidationError } from '../errors';
 import { clientIp } from '../http/request';
 import { safeEqual } from '../security/crypto';
 import { displayAnswer, isVisible } from './answers';
@@ -166,6 +166,9 @@ export function portalRoutes(ctx: Context): Router {
         res.status(400);
         return renderReview(res, q, err.message);
       }
+      // Submitted by the same vendor a moment ago (a double click, or a retry after a lost answer):
+      // the thank-you page, not an error.
+      if (err instanceof ConflictError && (await service.get(q.id)).status === 'submitted') return res.redirect(303, `${res.locals.base as string}/done`);
       throw err;
     }
     res.redirect(303, `${res.locals.base as string}/done`);

@@ -424,9 +424,11 @@ export class QuestionnaireService {
     let removed: EvidenceFile | null = null;
     try {
       await this.d.transact(async (m) => {
-        const fresh = await m.findOneByOrFail(Questionnaire, { id: q.id });
-        if (!this.editable(fresh)) throw new ConflictError('This questionnaire has been submitted; its answers can no longer be changed.');
         const now = this.d.clock.now();
+        // Claims the questionnaire's row first: on PostgreSQL a submission running at the same moment
+        // waits for this save (and then scores its answers), or this save waits and finds it submitted.
+        if (!(await this.stillEditable(m, q.id, now))) throw new ConflictError('This questionnaire has been submitted; its answers can no longer be changed.');
+        const fresh = await m.findOneByOrFail(Questionnaire, { id: q.id });
         const existing = new Map((await m.find(QuestionnaireAnswer, { where: { questionnaireId: q.id, questionId: In([...values.keys(), '']) } })).map((a) => [a.questionId, a]));
         let changed = 0;
         for (const [questionId, value] of values) {
@@ -466,6 +468,12 @@ export class QuestionnaireService {
     return { errors };
   }
 
+  /** Touches the questionnaire's row if the vendor may still change it; the update locks the row until the transaction ends. */
+  private async stillEditable(m: EntityManager, id: number, now: Date): Promise<boolean> {
+    const res = await m.createQueryBuilder().update(Questionnaire).set({ updatedAt: now }).where('id = :id AND status IN (:...open)', { id, open: ['sent', 'in_progress', 'returned'] }).execute();
+    return res.affected === 1;
+  }
+
   /** The required questions (among those shown) still unanswered, in order. */
   missingRequired(q: Questionnaire, answers: Answers, files: EvidenceFile[]): { sectionId: string; question: TemplateQuestion }[] {
     const today = this.today();
@@ -501,9 +509,11 @@ export class QuestionnaireService {
       throw new ValidationError(Object.fromEntries(missing.map((x) => [x.question.id, 'This question needs an answer.'])), `${missing.length} required question${missing.length === 1 ? ' is' : 's are'} not answered yet.`);
     }
     await this.d.transact(async (m) => {
-      const fresh = await m.findOneByOrFail(Questionnaire, { id: q.id });
-      if (!this.editable(fresh)) throw new ConflictError('This questionnaire has already been submitted.');
       const now = this.d.clock.now();
+      // Claims the row before reading it: two submissions at the same moment (a double click, on
+      // PostgreSQL two connections) cannot both find it open.
+      if (!(await this.stillEditable(m, q.id, now))) throw new ConflictError('This questionnaire has already been submitted.');
+      const fresh = await m.findOneByOrFail(Questionnaire, { id: q.id });
       const round = await this.openRound(fresh, m);
       if (round) await m.update(ClarificationRound, { id: round.id }, { respondedAt: now });
       await m.update(Questionnaire, { id: q.id }, { status: 'submitted', submittedAt: now, updatedAt: now });

@@ -30,13 +30,42 @@ export class LeaseService {
       .where('name = :name AND expiresAt <= :now', { name, now: now.toISOString() })
       .execute();
     if (taken.affected === 1) return true;
-    if ((await this.ds.getRepository(Lease).count({ where: { name } })) > 0) return false;
+    const held = await this.ds.getRepository(Lease).findOne({ where: { name }, select: ['name', 'holder'] });
+    if (held) {
+      if (!this.diedHere(held.holder)) return false;
+      // Its holder was a process of this machine that is gone (killed mid-sweep): take it over at
+      // once instead of waiting for it to expire, guarded by the holder's name.
+      const takenOver = await this.ds
+        .createQueryBuilder()
+        .update(Lease)
+        .set({ holder: this.holder, expiresAt, acquiredAt: now })
+        .where('name = :name AND holder = :holder', { name, holder: held.holder })
+        .execute();
+      return takenOver.affected === 1;
+    }
     try {
       await this.ds.getRepository(Lease).insert({ name, holder: this.holder, expiresAt, acquiredAt: now });
       return true;
     } catch {
       // Another instance inserted the row first: it holds the lease.
       return false;
+    }
+  }
+
+  /**
+   * Whether a holder name belongs to a process of this host that no longer exists. Other hosts, and
+   * any doubt, count as alive. (Were a live holder in another container with the same host name
+   * taken for dead, two sweeps would run at once, which the reminders' unique keys make harmless.)
+   */
+  private diedHere(holder: string): boolean {
+    const parts = holder.split(':');
+    const pid = Number(parts[parts.length - 2]);
+    if (parts.slice(0, -2).join(':') !== os.hostname().slice(0, 60) || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
     }
   }
 

@@ -53,6 +53,11 @@ export async function startSmtp(): Promise<SmtpListener> {
       });
     },
   });
+  // A client that dies mid-session (a portal killed while sending) resets its connection; that is
+  // the client's failure, not the listener's, and must not end the test process.
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') throw err;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   Object.assign(listener, {
