@@ -9,7 +9,7 @@ import { deriveKey, type Config } from './config';
 import { AmendmentService } from './contracts/amendments';
 import { ClauseCatalogue } from './contracts/catalogue';
 import { ContractService } from './contracts/service';
-import { createTransact, type Transact } from './db/data-source';
+import { createTransact, outsideTransaction, type Transact } from './db/data-source';
 import { WriteWatch } from './db/write-watch';
 import { FindingService } from './findings/service';
 import { DatabaseSessionStore } from './http/session';
@@ -69,7 +69,9 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
     from: config.mailFrom,
     messageIdDomain: new URL(config.baseUrl).hostname,
   });
-  const accounts = new AccountService({ ds, transact, clock, mailKey, baseUrl: config.baseUrl, mailQueued: () => mail.kick(), organizationName: config.organizationName });
+  // Delivery reads only committed messages, even when a message is queued inside a transaction.
+  const kickMail = () => outsideTransaction(ds, () => mail.kick());
+  const accounts = new AccountService({ ds, transact, clock, mailKey, baseUrl: config.baseUrl, mailQueued: kickMail, organizationName: config.organizationName });
   // Termination waits for the disposal certificate, and offboarding requests it, in the move's transaction.
   const vendors = new VendorService({
     ds,
@@ -79,7 +81,7 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
     statusRules: {
       check: (m, _actor, v, to, opts) => certifications.checkTransition(m, v, to, opts),
       apply: (m, actor, v, from) => certifications.afterTransition(m, actor, v, from),
-      committed: () => mail.kick(),
+      committed: kickMail,
     },
   });
   const vendorImports = new VendorImportService({ ds, transact, clock, vendors });
@@ -96,7 +98,7 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
     templates,
     evidence,
     mailKey,
-    mailQueued: () => mail.kick(),
+    mailQueued: kickMail,
     baseUrl: config.baseUrl,
     organizationName: config.organizationName,
     maxFiles: config.evidence.maxFiles,
@@ -110,7 +112,7 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
     questionnaires,
     intervals: config.reassessmentIntervals,
     mailKey,
-    mailQueued: () => mail.kick(),
+    mailQueued: kickMail,
     organizationName: config.organizationName,
   });
   const certificationTemplates = new CertificationTemplateRegistry(p.certificationTemplatesDir);
@@ -122,7 +124,7 @@ export function createContext(p: { config: Config; ds: DataSource; clock: Clock;
     templates: certificationTemplates,
     evidence,
     mailKey,
-    mailQueued: () => mail.kick(),
+    mailQueued: kickMail,
     baseUrl: config.baseUrl,
     organizationName: config.organizationName,
     linkKey: deriveKey(config, 'certification-links'),

@@ -15,7 +15,11 @@ import { AppSetting } from '../server/db/settings.entity';
 import { Finding } from '../server/findings/entities';
 import { Questionnaire, QuestionnaireAnswer } from '../server/questionnaires/entities';
 import { VendorContact } from '../server/vendors/entities';
+import { deriveKey } from '../server/config';
+import { outsideTransaction } from '../server/db/data-source';
+import { enqueueMail } from '../server/mail/outbox';
 import { createTestApp, type TestApp } from './helpers/app';
+import { startSmtp } from './helpers/smtp';
 import { csrfFrom, GOOD_PASSWORD, makeUser, makeVendor } from './helpers/http';
 import { TEST_TEMPLATE } from './helpers/portal';
 
@@ -210,5 +214,35 @@ describe('concurrency: vendors answering while staff edit', () => {
     assert.equal(seenThen, null, 'uncommitted work is not visible outside its transaction');
     assert.ok(await repo.findOne({ where: { key: 'concurrency.other' } }), 'the other write outlived the failed transaction');
     assert.equal(await repo.findOne({ where: { key: 'concurrency.failing' } }), null);
+  });
+});
+
+describe('mail queued inside a transaction', () => {
+  test('When a delivery run is started inside a transaction that then fails, then its message is never sent; a committed one is', async () => {
+    const smtp = await startSmtp();
+    const app = await createTestApp({ smtp });
+    try {
+      const key = deriveKey(app.config, 'mail-outbox');
+      const queue = (subject: string) => enqueueMail(app.ctx.ds.manager, app.clock, key, { kind: 'test', to: 'someone@example.com', subject, text: subject });
+      // As a service does: queue inside the transaction and ask for delivery before it ends.
+      const kick = () => outsideTransaction(app.ctx.ds, () => app.ctx.mail.kick());
+      await assert.rejects(
+        app.ctx.transact(async (m) => {
+          await enqueueMail(m, app.clock, key, { kind: 'test', to: 'someone@example.com', subject: 'rolled back', text: 'x' });
+          kick();
+          await new Promise((r) => setTimeout(r, 50));
+          throw new Error('the change fails');
+        }),
+        /the change fails/,
+      );
+      await queue('committed');
+      kick();
+      await smtp.waitFor((m) => m.subject === 'committed', 10_000);
+      await app.ctx.mail.deliverDue();
+      assert.deepEqual(smtp.messages.map((m) => m.subject), ['committed']);
+    } finally {
+      await app.close();
+      await smtp.close();
+    }
   });
 });

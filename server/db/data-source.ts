@@ -62,6 +62,8 @@ const SQLITE_BEGIN_PATIENCE_MS = 30_000;
  */
 interface SqliteGuard {
   transact: Transact;
+  /** Runs fn as if no transaction were open here, so its statements wait for the open one to end. */
+  outside<T>(fn: () => T): T;
 }
 
 const guards = new WeakMap<DataSource, SqliteGuard>();
@@ -115,7 +117,7 @@ function sqliteGuard(ds: DataSource): SqliteGuard {
   for (const method of ['save', 'remove', 'softRemove', 'recover'] as const) {
     manager[method] = (...args: unknown[]) => transact((m) => (m as unknown as typeof manager)[method]!(...args));
   }
-  const guard = { transact };
+  const guard: SqliteGuard = { transact, outside: (fn) => inside.exit(fn) };
   guards.set(ds, guard);
   return guard;
 }
@@ -127,4 +129,14 @@ function sqliteGuard(ds: DataSource): SqliteGuard {
 export function createTransact(ds: DataSource): Transact {
   if (ds.options.type !== 'sqlite') return (work) => ds.transaction(work);
   return sqliteGuard(ds).transact;
+}
+
+/**
+ * Starts work that must see only committed data (a mail delivery run) even when asked from inside a
+ * transaction: on SQLite its statements would otherwise join the open transaction on the shared
+ * connection and could send a message that is then rolled back; here they wait for it to end.
+ */
+export function outsideTransaction<T>(ds: DataSource, fn: () => T): T {
+  if (ds.options.type !== 'sqlite') return fn();
+  return sqliteGuard(ds).outside(fn);
 }
