@@ -810,6 +810,23 @@ describe('guessing links, tokens and passwords', () => {
     assert.match(log, /"url":"\/calendar\/\[token\]\.ics"/, 'calendar addresses are logged with the token masked');
   });
 
+  test('When many requests with a working token arrive at once from one address, then none is refused, however small the allowance', async () => {
+    const fresh = await createTestApp({ app: { linkRateLimit: { windowMs: 15 * MINUTE, limit: 2 } } });
+    try {
+      const { user, email } = await makeUser(fresh, 'viewer');
+      const { token } = await fresh.ctx.apiTokens.create(userActor({ id: user.id, email }), 'busy office');
+      const server = fresh.app.listen(0);
+      try {
+        const answers = await Promise.all(Array.from({ length: 40 }, () => request(server).get('/api/v1/vendors').set('Authorization', `Bearer ${token}`)));
+        assert.deepEqual([...new Set(answers.map((r) => r.status))], [200], 'requests still in flight are not counted as failures');
+      } finally {
+        server.close();
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test('When an address sends wrong API tokens or opens wrong password links, then they count too and the API answers 429 in JSON', async () => {
     // The allowance of this address is used up by the test before; a new app starts afresh.
     const fresh = await createTestApp({ app: { linkRateLimit: { windowMs: 15 * MINUTE, limit: 2 } } });

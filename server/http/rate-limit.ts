@@ -1,5 +1,4 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import { recordAudit } from '../audit/service';
 import type { Context } from '../context';
 import { actorOf, clientIp } from './request';
@@ -53,32 +52,79 @@ export function failedLinkLimiter(ctx: Context, limits: RateLimitOptions): Reque
   const minutes = Math.ceil(limits.windowMs / 60_000);
   const wait = `Wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`;
   const refused = `Too many invalid links were opened from your address. ${wait}`;
-  return rateLimit({
-    windowMs: limits.windowMs,
-    limit: limits.limit,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (req, res) => (isApi(req) ? res.statusCode !== 401 : res.statusCode !== 404 && res.statusCode !== 410),
-    handler: async (req: Request, res: Response) => {
-      await report(req);
-      res.status(429);
-      const path = req.originalUrl;
-      if (isApi(req)) return void res.json({ error: { status: 429, message: `Too many requests with an invalid API token came from your address. ${wait}` } });
-      if (path.startsWith('/calendar/')) return void res.type('text/plain').send(refused);
-      if (path.startsWith('/q/') || path.startsWith('/c/')) {
-        res.set('Cache-Control', 'no-store');
-        return res.render('portal/message', {
-          title: 'Too many attempts',
-          message: refused,
-          organizationName: ctx.config.organizationName,
-          ...(path.startsWith('/c/') ? { portalTag: 'Written certification' } : {}),
-        });
-      }
-      res.format({
-        html: () => res.render('errors/error', { title: 'Too many attempts', status: 429, message: refused, fields: {} }),
-        json: () => res.json({ error: { status: 429, message: refused } }),
+  const counted = (req: Request, res: Response) => (isApi(req) ? res.statusCode === 401 : res.statusCode === 404 || res.statusCode === 410);
+  const failures = new FailureCounter(limits);
+  const handler = async (req: Request, res: Response) => {
+    await report(req);
+    res.status(429);
+    const path = req.originalUrl;
+    if (isApi(req)) return void res.json({ error: { status: 429, message: `Too many requests with an invalid API token came from your address. ${wait}` } });
+    if (path.startsWith('/calendar/')) return void res.type('text/plain').send(refused);
+    if (path.startsWith('/q/') || path.startsWith('/c/')) {
+      res.set('Cache-Control', 'no-store');
+      return res.render('portal/message', {
+        title: 'Too many attempts',
+        message: refused,
+        organizationName: ctx.config.organizationName,
+        ...(path.startsWith('/c/') ? { portalTag: 'Written certification' } : {}),
       });
-    },
-  });
+    }
+    res.format({
+      html: () => res.render('errors/error', { title: 'Too many attempts', status: 429, message: refused, fields: {} }),
+      json: () => res.json({ error: { status: 429, message: refused } }),
+    });
+  };
+  return (req, res, next) => {
+    const key = String(clientIp(req));
+    const refusedUntil = failures.blockedUntil(key);
+    if (refusedUntil !== null) {
+      (req as Request & { rateLimit?: unknown }).rateLimit = { key, resetTime: new Date(refusedUntil), limit: limits.limit };
+      res.set('Retry-After', String(Math.max(1, Math.ceil((refusedUntil - Date.now()) / 1000))));
+      handler(req, res).catch(next);
+      return;
+    }
+    // Only a finished failure counts, so any number of vendors working at once from one address
+    // (an office behind one NAT) is never refused for requests still in flight.
+    res.on('finish', () => {
+      if (counted(req, res)) failures.add(key);
+    });
+    next();
+  };
+}
+
+/** Failures per address in fixed windows that start at an address's first failure. */
+class FailureCounter {
+  private readonly entries = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(private readonly limits: RateLimitOptions) {}
+
+  /** When the address is over its allowance, the time its window ends; otherwise null. */
+  blockedUntil(key: string): number | null {
+    const entry = this.current(key);
+    return entry && entry.count >= this.limits.limit ? entry.resetAt : null;
+  }
+
+  add(key: string): void {
+    const entry = this.current(key);
+    if (entry) {
+      entry.count++;
+      return;
+    }
+    if (this.entries.size >= 10_000) this.prune();
+    this.entries.set(key, { count: 1, resetAt: Date.now() + this.limits.windowMs });
+  }
+
+  private current(key: string): { count: number; resetAt: number } | undefined {
+    const entry = this.entries.get(key);
+    if (entry && entry.resetAt <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private prune(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.entries) if (entry.resetAt <= now) this.entries.delete(key);
+  }
 }
