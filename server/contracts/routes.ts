@@ -612,7 +612,7 @@ export function contractRoutes(ctx: Context): Router {
 
   // ---- The clause catalogue ----------------------------------------------------------------------
 
-  r.get('/admin/clauses', requireRole('admin', 'legal'), (_req, res) => {
+  r.get('/admin/clauses', requireRole('admin', 'legal', 'viewer'), (_req, res) => {
     const status = catalogue.status;
     res.render('contracts/clauses', { title: 'Clause catalogue', status, clauses: catalogue.list().map(clauseView) });
   });

@@ -16,7 +16,7 @@ export const NAVIGATION: NavItem[] = [
   { href: '/certifications', label: 'Certifications', roles: 'all' },
   { href: '/reminders', label: 'Upcoming', roles: 'all' },
   { href: '/reports', label: 'Reports', roles: 'all' },
-  { href: '/admin/templates', label: 'Templates', roles: ['admin', 'procurement', 'reviewer'] },
+  { href: '/admin/templates', label: 'Templates', roles: ['admin', 'procurement', 'reviewer', 'viewer'] },
   { href: '/admin/users', label: 'Users', roles: ['admin'] },
   { href: '/admin/audit', label: 'Audit log', roles: ['admin', 'viewer'] },
   { href: '/admin/outbox', label: 'Outbox', roles: ['admin'] },

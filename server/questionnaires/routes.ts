@@ -180,7 +180,7 @@ export function questionnaireRoutes(ctx: Context): Router {
     res.redirect(303, `/questionnaires/${qid}`);
   });
 
-  r.get('/admin/templates', requireRole('admin', 'procurement', 'reviewer'), (_req, res) => {
+  r.get('/admin/templates', requireRole('admin', 'procurement', 'reviewer', 'viewer'), (_req, res) => {
     res.render('questionnaires/templates', { title: 'Questionnaire templates', templates: templates.list() });
   });
 
@@ -190,7 +190,7 @@ export function questionnaireRoutes(ctx: Context): Router {
     res.redirect(303, '/admin/templates');
   });
 
-  r.get('/admin/templates/:templateId', requireRole('admin', 'procurement', 'reviewer'), (req, res) => {
+  r.get('/admin/templates/:templateId', requireRole('admin', 'procurement', 'reviewer', 'viewer'), (req, res) => {
     const t = templates.find(String(req.params.templateId));
     if (!t) throw new NotFoundError('No such template.');
     res.render('questionnaires/template', { title: t.title, t });
