@@ -37,7 +37,8 @@ function toQuestionnaireFilter(q: QuestionnaireListQuery): QuestionnaireFilter {
   return { status: q.status, due: q.due, vendorId: q.vendor };
 }
 
-const extendSchema = z.object({ dueDate: isoDate('New due date').refine((v) => !!v, 'New due date is required.') });
+// The check sits on the object: a refinement of an optional field never sees a field left out.
+const extendSchema = z.object({ dueDate: isoDate('New due date') }).refine((v) => !!v.dueDate, { message: 'New due date is required.', path: ['dueDate'] });
 const revokeSchema = z.object({ reason: text('Reason', 1000) });
 
 function id(raw: unknown, what: string): number {
