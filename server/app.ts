@@ -16,6 +16,7 @@ import { loadUser } from './http/auth';
 import { csrfLocals, csrfProtection } from './http/csrf';
 import { errorHandler, notFound } from './http/errors';
 import { navigationFor } from './http/navigation';
+import { refuseNul } from './http/text';
 import { saveSessionBeforeRedirect, sessionMiddleware, sessionTimeouts } from './http/session';
 import { formatDate, formatDateTime } from './http/view-helpers';
 import { redactUrl } from './logger';
@@ -100,6 +101,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   app.use(calendarFeedRoutes(ctx));
   app.use(express.urlencoded({ extended: false, limit, parameterLimit: 1000 }));
   app.use(express.json({ limit }));
+  app.use(refuseNul);
   app.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();

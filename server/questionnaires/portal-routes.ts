@@ -6,6 +6,7 @@ import { deriveKey } from '../config';
 import type { Context } from '../context';
 import { ForbiddenError, HttpError, NotFoundError, ValidationError } from '../errors';
 import { clientIp } from '../http/request';
+import { parsedWithoutNul } from '../http/text';
 import { safeEqual } from '../security/crypto';
 import { displayAnswer, isVisible } from './answers';
 import type { EvidenceFile, Questionnaire, QuestionnaireLink } from './entities';
@@ -61,10 +62,12 @@ export function portalRoutes(ctx: Context): Router {
     next();
   };
 
-  const upload = multer({
+  const multipart = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: config.evidence.maxFileBytes, files: 5, fields: 1000, parts: 1100, fieldSize: 100_000, headerPairs: 100 },
   }).any();
+  // Text fields of the multipart form meet the same rule as every other form.
+  const upload = parsedWithoutNul(multipart);
 
   const actor = (req: Request) => service.vendorActor(req.portal!.questionnaire, req.portal!.link, clientIp(req));
 
@@ -202,7 +205,7 @@ export function portalRoutes(ctx: Context): Router {
 }
 
 /** The submit form is a plain form; this router sits before the app's body parsers. */
-const smallForm = express.urlencoded({ extended: false, limit: '20kb' });
+const smallForm = parsedWithoutNul(express.urlencoded({ extended: false, limit: '20kb' }));
 
 function groupFiles(files: EvidenceFile[]): Map<string, EvidenceFile[]> {
   const by = new Map<string, EvidenceFile[]>();
