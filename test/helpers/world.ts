@@ -52,12 +52,28 @@ export interface World {
 
 let worldSeq = 0;
 
-/** Seeds a fresh world through the services (and the portal for the submitted questionnaire). */
-export async function seedWorld(t: TestApp): Promise<World> {
+/** The admin of a world, signed in; a new world may reuse it (signing in costs a password hash). */
+export type WorldAdmin = Pick<World, 'admin' | 'adminId' | 'actor' | 'apiTokenId'>;
+
+/**
+ * Seeds a fresh world through the services (and the portal for the submitted questionnaire), with
+ * a new admin, or with the given one still signed in (its old API token revoked).
+ */
+export async function seedWorld(t: TestApp, signedIn?: WorldAdmin): Promise<World> {
   worldSeq += 1;
-  const admin = await makeUser(t, 'admin');
-  const actor: Actor = { type: 'user', id: admin.user.id, label: admin.email, ip: null };
-  const agent = await signIn(t.app, admin.email, admin.password);
+  let agent: Agent;
+  let actor: Actor;
+  let adminId: number;
+  if (signedIn) {
+    ({ admin: agent, actor, adminId } = signedIn);
+    // An admin holds a limited number of tokens; the old world's goes (unless a route revoked it already).
+    if ((await t.ctx.apiTokens.list(adminId)).some((k) => k.id === signedIn.apiTokenId && !k.revokedAt)) await t.ctx.apiTokens.revoke(actor, signedIn.apiTokenId);
+  } else {
+    const admin = await makeUser(t, 'admin');
+    actor = { type: 'user', id: admin.user.id, label: admin.email, ip: null };
+    agent = await signIn(t.app, admin.email, admin.password);
+    adminId = admin.user.id;
+  }
   const { token: bearer, record } = await t.ctx.apiTokens.create(actor, `script ${worldSeq}`);
   const vendor = await makeVendor(t, { status: 'active' });
   const contact = await t.ctx.vendors.addContact(actor, vendor.id, { name: 'Vic Vendor', email: `vic${worldSeq}@vendor.example`, isSecurityContact: true });
@@ -90,7 +106,7 @@ export async function seedWorld(t: TestApp): Promise<World> {
 
   return {
     admin: agent,
-    adminId: admin.user.id,
+    adminId,
     actor,
     bearer,
     apiTokenId: record.id,
