@@ -17,6 +17,7 @@ import { csrfLocals, csrfProtection } from './http/csrf';
 import { errorHandler, notFound } from './http/errors';
 import { failedLinkLimiter, type RateLimitOptions, SECRET_LINK_PATHS } from './http/rate-limit';
 import { navigationFor } from './http/navigation';
+import { refuseNul } from './http/text';
 import { saveSessionBeforeRedirect, sessionMiddleware, sessionTimeouts } from './http/session';
 import { formatDate, formatDateTime } from './http/view-helpers';
 import { redactUrl } from './logger';
@@ -117,6 +118,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   app.use(calendarFeedRoutes(ctx));
   app.use(express.urlencoded({ extended: false, limit, parameterLimit: 1000 }));
   app.use(express.json({ limit }));
+  app.use(refuseNul);
   app.use(sessionMiddleware(config, ctx.sessions));
   app.use(saveSessionBeforeRedirect());
   app.use(sessionTimeouts(clock));

@@ -4,6 +4,7 @@ import type { Context } from '../context';
 import { contractApi } from '../contracts/api';
 import { findingApi } from '../findings/api';
 import { notFound } from '../http/errors';
+import { refuseNul } from '../http/text';
 import { questionnaireApi } from '../questionnaires/api';
 import { reviewApi } from '../reviews/api';
 import { vendorApi } from '../vendors/api';
@@ -19,6 +20,7 @@ export function apiRoutes(ctx: Context, bodyLimit: string): Router {
     next();
   });
   r.use(express.json({ limit: bodyLimit }));
+  r.use(refuseNul);
   const doc = openApiDocument(ctx.config.baseUrl);
   r.get('/openapi.json', (_req, res) => {
     res.json(doc);

@@ -6,6 +6,7 @@ import type { Context } from '../context';
 import { ForbiddenError, HttpError, NotFoundError, ValidationError } from '../errors';
 import { parseInput } from '../http/forms';
 import { clientIp } from '../http/request';
+import { parsedWithoutNul } from '../http/text';
 import { safeEqual } from '../security/crypto';
 import type { Certification, CertificationLink } from './entities';
 import { certificatePdf } from './pdf';
@@ -51,10 +52,12 @@ export function certificationPortalRoutes(ctx: Context): Router {
     next();
   };
 
-  const upload = multer({
+  const multipart = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: config.evidence.maxFileBytes, files: 1, fields: 10, parts: 12, fieldSize: 10_000, headerPairs: 100 },
   }).single('file');
+  // Text fields of the multipart form meet the same rule as every other form.
+  const upload = parsedWithoutNul(multipart);
 
   const actor = (req: Request) => service.vendorActor(req.certificationLink!.certification, req.certificationLink!.link, clientIp(req));
   const from = (req: Request) => ({ ip: clientIp(req), userAgent: req.get('user-agent') ?? null });
@@ -162,4 +165,4 @@ export function certificationPortalRoutes(ctx: Context): Router {
 }
 
 /** The plain forms; this router sits before the app's body parsers. */
-const smallForm = express.urlencoded({ extended: false, limit: '20kb' });
+const smallForm = parsedWithoutNul(express.urlencoded({ extended: false, limit: '20kb' }));

@@ -6,6 +6,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { requireRole } from '../http/auth';
 import { pageNumber, parseInput, sentFields } from '../http/forms';
 import { actorOf } from '../http/request';
+import { parsedWithoutNul } from '../http/text';
 import { pageSizeSchema } from '../vendors/api';
 import { coveragePercent } from './coverage';
 import { amendmentJson, contractJson, coverageJson, fileJson } from './present';
@@ -44,7 +45,9 @@ export function contractApi(ctx: Context): Router {
   const r = Router();
   const { contracts, amendments, clock } = ctx;
   const upload = (field: string): RequestHandler =>
-    multer({ storage: multer.memoryStorage(), limits: { fileSize: ctx.config.evidence.maxFileBytes, files: 1, fields: 5, parts: 7, fieldSize: 50_000, headerPairs: 100 } }).single(field);
+    parsedWithoutNul(
+      multer({ storage: multer.memoryStorage(), limits: { fileSize: ctx.config.evidence.maxFileBytes, files: 1, fields: 5, parts: 7, fieldSize: 50_000, headerPairs: 100 } }).single(field),
+    );
   const fileOf = (req: Request): Upload | null => (req.file ? { originalName: req.file.originalname, buffer: req.file.buffer } : null);
 
   const full = async (contractId: number) => {

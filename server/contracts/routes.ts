@@ -6,6 +6,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { requireRole, requireUser } from '../http/auth';
 import { fieldErrors, type FormSection, handleForm, handleSectionForm, pageNumber, parseInput } from '../http/forms';
 import { actorOf, flash } from '../http/request';
+import { parsedWithoutNul } from '../http/text';
 import { STATUS_LABELS as VENDOR_STATUS_LABELS, STATUSES as VENDOR_STATUSES, TIER_LABELS, TIERS } from '../vendors/risk';
 import { type AmendmentFilter, DEFAULT_TARGET_DAYS } from './amendments';
 import { CLAUSE_STATE_LABELS } from './coverage';
@@ -79,7 +80,9 @@ export function contractRoutes(ctx: Context): Router {
 
   /** One document from a multipart form, kept in memory, within the evidence size limit. */
   const upload = (field: string, fields = 30): RequestHandler =>
-    multer({ storage: multer.memoryStorage(), limits: { fileSize: ctx.config.evidence.maxFileBytes, files: 1, fields, parts: fields + 2, fieldSize: 10_000, headerPairs: 100 } }).single(field);
+    parsedWithoutNul(
+      multer({ storage: multer.memoryStorage(), limits: { fileSize: ctx.config.evidence.maxFileBytes, files: 1, fields, parts: fields + 2, fieldSize: 10_000, headerPairs: 100 } }).single(field),
+    );
   const fileOf = (req: Request): Upload | null => (req.file && (req.file.size > 0 || req.file.originalname) ? { originalName: req.file.originalname, buffer: req.file.buffer } : null);
 
   const ownerMenu = async (current?: number | null) => {

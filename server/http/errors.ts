@@ -41,6 +41,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         status === 413
           ? 'The file is too large. Go back with your browser (it keeps what you typed), choose a smaller file, and save again.'
           : `The upload was refused: ${e.message ?? 'malformed form'}.`;
+    } else if (isMultipartParseError(err)) {
+      status = 400;
+      message = 'The upload was refused: the form could not be read (a malformed multipart body or file name).';
     } else if (e.code === 'EBADCSRFTOKEN') {
       status = 403;
       message = e.message ?? message;
@@ -66,6 +69,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       default: () => res.type('text/plain').send(message),
     });
   };
+}
+
+/**
+ * busboy, under multer, reports a malformed multipart body (a NUL in a part header, a body cut
+ * short) as a plain Error; it is the client's fault, so it is a 400, not a 500.
+ */
+function isMultipartParseError(err: unknown): boolean {
+  if (!(err instanceof Error) || !/[\\/]busboy[\\/]/.test(err.stack ?? '')) return false;
+  return /^(Malformed part header|Unexpected end of (form|file)|Part terminated early|Multipart: Boundary not found|Malformed urlencoded form)/.test(err.message);
 }
 
 function titleFor(status: number): string {

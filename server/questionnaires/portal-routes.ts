@@ -5,6 +5,8 @@ import { deriveKey } from '../config';
 import type { Context } from '../context';
 import { ConflictError, ForbiddenError, HttpError, NotFoundError, ValidationError } from '../errors';
 import { clientIp } from '../http/request';
+import { parsedWithoutNul } from '../http/text';
+import { cappedMemoryStorage, type CappedFile } from '../http/upload';
 import { safeEqual } from '../security/crypto';
 import { displayAnswer, isVisible } from './answers';
 import type { EvidenceFile, Questionnaire, QuestionnaireLink } from './entities';
@@ -45,10 +47,14 @@ export function portalRoutes(ctx: Context): Router {
     next();
   };
 
-  const upload = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: config.evidence.maxFileBytes, files: 5, fields: 1000, parts: 1100, fieldSize: 100_000, headerPairs: 100 },
+  const multipart = multer({
+    // A file over the limit is dropped and named beside its question, so the answers typed on the
+    // page come back; only a file ten times the limit (a hostile one) stops the form with a 413.
+    storage: cappedMemoryStorage(config.evidence.maxFileBytes),
+    limits: { fileSize: config.evidence.maxFileBytes * 10, files: 5, fields: 1000, parts: 1100, fieldSize: 100_000, headerPairs: 100 },
   }).any();
+  // Text fields of the multipart form meet the same rule as every other form.
+  const upload = parsedWithoutNul(multipart);
 
   const actor = (req: Request) => service.vendorActor(req.portal!.questionnaire, req.portal!.link, clientIp(req));
 
@@ -124,7 +130,13 @@ export function portalRoutes(ctx: Context): Router {
     const q = req.portal!.questionnaire;
     const { section, index } = sectionOf(q, String(req.params.sectionId));
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const uploads: UploadedFile[] = ((req.files as Express.Multer.File[] | undefined) ?? [])
+    const sent = (req.files as (Express.Multer.File & CappedFile)[] | undefined) ?? [];
+    const tooLarge = Object.fromEntries(sent.filter((f) => f.tooLarge).map((f) => [f.fieldname.replace(/^file__/, ''), `The file is larger than ${Math.round(config.evidence.maxFileBytes / 1024 / 1024)} MB. Choose a smaller file; your answers on this page are kept below.`]));
+    if (Object.keys(tooLarge).length > 0) {
+      res.status(413);
+      return renderSection(res, q, section, index, { errors: tooLarge, typed: body });
+    }
+    const uploads: UploadedFile[] = sent
       .filter((f) => f.size > 0 || f.originalname)
       .map((f) => ({ questionId: f.fieldname.replace(/^file__/, ''), originalName: f.originalname, buffer: f.buffer }));
     const action = typeof body.action === 'string' ? body.action : 'save';
@@ -189,7 +201,7 @@ export function portalRoutes(ctx: Context): Router {
 }
 
 /** The submit form is a plain form; this router sits before the app's body parsers. */
-const smallForm = express.urlencoded({ extended: false, limit: '20kb' });
+const smallForm = parsedWithoutNul(express.urlencoded({ extended: false, limit: '20kb' }));
 
 function groupFiles(files: EvidenceFile[]): Map<string, EvidenceFile[]> {
   const by = new Map<string, EvidenceFile[]>();

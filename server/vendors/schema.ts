@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIsoDate } from '../dates';
 import { email, text } from '../http/forms';
 import { REASSESSMENT_STARTS } from './entities';
 import { ACCESS_MODES, MA_RESIDENTS, PI_ELEMENTS, STATUSES, TIERS, VOLUME_BANDS } from './risk';
@@ -35,7 +36,8 @@ export const isoDate = (label: string) =>
     .string({ error: `${label} must be a date.` })
     .trim()
     .transform((v) => (v === '' ? null : v))
-    .refine((v) => v === null || (/^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v)), `${label} must be a date as YYYY-MM-DD.`)
+    // isIsoDate, not new Date(v).toISOString(): an impossible date such as 2026-13-45 would throw.
+    .refine((v) => v === null || isIsoDate(v), `${label} must be a date as YYYY-MM-DD.`)
     .nullable()
     .optional();
 
