@@ -15,7 +15,7 @@ import { createTransport } from '../mail/delivery';
 import { QUESTIONNAIRES_DIR, ROOT_DIR } from '../paths';
 import { type Dataset, type DatasetSize, FULL_SIZE, generateDataset, generatedTemplateYaml } from './dataset';
 import type { LoadRequest, LoadResult } from './load';
-import { measureReminderSweep } from './sweep';
+import { measureReminderSweep, measureSweepAtScale, type SweepAtScale } from './sweep';
 
 const USAGE = `Usage: npm run bench -- [--out FILE] [--duration SECONDS] [--vendors N] [--keep]
 
@@ -28,6 +28,9 @@ measures its pages with 10 concurrent connections.
   --duration SECONDS  length of each measurement (default: 5)
   --vendors N         generate N vendors and the rest in proportion (default: 10000)
   --keep              keep the temporary data folder and print where it is
+  --sweep-vendors N,M time the reminder sweep on portfolios of these sizes, each in a database of
+                      its own holding what the reminder rules read (default: 10000,100000; 0: none)
+  --sweep-only        time only the reminder sweep at those sizes; no portfolio, no pages
 `;
 
 const LINK_TEMPLATE_ID = 'bench-100-questions';
@@ -55,7 +58,7 @@ interface Measured extends LoadResult {
 async function main(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { out: { type: 'string' }, duration: { type: 'string' }, vendors: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean' } } }).values;
+    args = parseArgs({ args: argv, options: { out: { type: 'string' }, duration: { type: 'string' }, vendors: { type: 'string' }, keep: { type: 'boolean' }, 'sweep-vendors': { type: 'string' }, 'sweep-only': { type: 'boolean' }, help: { type: 'boolean' } } }).values;
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -69,6 +72,12 @@ async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(duration) || duration < 1 || duration > 120) return usageError('--duration must be a whole number of seconds from 1 to 120');
   if (!Number.isInteger(vendors) || vendors < 10 || vendors > 1_000_000) return usageError('--vendors must be a whole number from 10 to 1000000');
   const out = path.resolve(args.out ?? path.join(ROOT_DIR, 'bench', 'results.json'));
+  const sweepSizes = (args['sweep-vendors'] ?? '10000,100000').split(',').map(Number).filter((n) => n !== 0);
+  if (sweepSizes.some((n) => !Number.isInteger(n) || n < 10 || n > 1_000_000)) return usageError('--sweep-vendors must be whole numbers from 10 to 1000000, separated by commas (0 for none)');
+  if (args['sweep-only']) {
+    await sweepAtScale(sweepSizes);
+    return 0;
+  }
   const size: DatasetSize = { ...FULL_SIZE, vendors, auditEntries: Math.round((FULL_SIZE.auditEntries * vendors) / FULL_SIZE.vendors), outboxMessages: Math.round((FULL_SIZE.outboxMessages * vendors) / FULL_SIZE.vendors) };
 
   // Its own data folder and database; only DATABASE_URL (PostgreSQL) is taken from the environment.
@@ -98,6 +107,8 @@ async function main(argv: string[]): Promise<number> {
     log(`Generated in ${data.seconds.toFixed(1)} s: ${Object.entries(data.counts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`);
     const sweep = await measureReminderSweep(ctx);
     if (sweep.measured) log(`Reminder sweep: ${Object.entries(sweep.seconds).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join('; ')} (${sweep.note})`);
+
+    const sweepScale = await sweepAtScale(sweepSizes);
 
     const startedAt = Date.now();
     await ctx.vendors.applyIntervals();
@@ -135,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
       dataset: { size, counts: data.counts, generationSeconds: Math.round(data.seconds * 10) / 10 },
       peakRssMb: Math.round(peakRss / 2 ** 20),
       reminderSweep: sweep,
+      reminderSweepAtScale: sweepScale,
       results,
     };
     printTable(report.results, report.peakRssMb);
@@ -148,6 +160,18 @@ async function main(argv: string[]): Promise<number> {
     if (args.keep) log(`Data kept in ${dataDir}`);
     else fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Times the reminder sweep on a generated portfolio of each size and prints the figures. */
+async function sweepAtScale(sizes: number[]): Promise<SweepAtScale[]> {
+  const figures: SweepAtScale[] = [];
+  for (const n of sizes) {
+    log(`Reminder sweep at ${n.toLocaleString('en-US')} vendors (a portfolio holding what the rules read)…`);
+    const f = await measureSweepAtScale(process.env, n);
+    log(`  generated in ${f.generationSeconds.toFixed(1)} s; plan ${f.planSeconds.toFixed(2)} s; first sweep ${f.firstSweepSeconds.toFixed(2)} s (${f.firstSweepReminders} reminders); daily sweep ${f.dailySweepSeconds.toFixed(2)} s (${f.dailySweepReminders} reminders)`);
+    figures.push(f);
+  }
+  return figures;
 }
 
 /** The pages measured, in order; the first is the ceiling the others are compared with. */
