@@ -15,8 +15,9 @@ import { BulkWriter, type Row } from './bulk';
  * that has swept every day would be in: active vendors with reassessment dates spread over the
  * coming year (those inside the lead window already have their reassessment questionnaire, with a
  * live link), one signed annual certification each expiring over the coming year (a renewal already
- * requested where it is within 30 days), one active contract each with its notice deadline over the
- * coming two years, and an open finding for one vendor in four, some past their remediation date.
+ * requested, with its link, where it is within 30 days), one active contract each with its notice
+ * deadline over the coming two years, and an open finding for one vendor in four, some past their
+ * remediation date.
  * Written with bulk INSERTs into an empty, migrated database; returns the row counts.
  */
 export async function generateSweepPortfolio(ctx: Context, vendors: number, ownerIds: number[]): Promise<Record<string, number>> {
@@ -33,6 +34,7 @@ export async function generateSweepPortfolio(ctx: Context, vendors: number, owne
   const lead = ctx.config.reminders.reassessmentLeadDays;
   const owner = (i: number) => ownerIds[i % ownerIds.length]!;
   const linkKey = deriveKey(ctx.config, 'questionnaire-links');
+  const certificationLinkKey = deriveKey(ctx.config, 'certification-links');
   const counts: Record<string, number> = {};
 
   const reassessment = ctx.templates.get(REASSESSMENT_TEMPLATE);
@@ -45,6 +47,7 @@ export async function generateSweepPortfolio(ctx: Context, vendors: number, owne
   const qRows: Row[] = [];
   const linkRows: Row[] = [];
   const certRows: Row[] = [];
+  const certLinkRows: Row[] = [];
   const contractRows: Row[] = [];
   const findingRows: Row[] = [];
   let qId = 0;
@@ -85,6 +88,8 @@ export async function generateSweepPortfolio(ctx: Context, vendors: number, owne
     if (expiresOn < addDays(today, 30)) {
       const renewal = { ...signed, id: ++certId, status: 'requested', dueDate: expiresOn, requestedAt: new Date(at(addDays(expiresOn, -30))), signerName: null, signerTitle: null, signerCompany: null, signature: null, method: null, signedAt: null, signedIp: null, signedUserAgent: null, expiresOn: null } as unknown as Certification;
       certRows.push(certRow(renewal, null));
+      const token = newToken();
+      certLinkRows.push([renewal.id, sha256Hex(token), encryptText(certificationLinkKey, token), at(addDays(expiresOn, -30)), new Date(Date.parse(`${expiresOn}T23:59:59.999Z`) + 14 * DAY).toISOString()]);
     }
 
     // One active contract; its notice deadline somewhere in the coming two years.
@@ -114,6 +119,7 @@ export async function generateSweepPortfolio(ctx: Context, vendors: number, owne
     ['id', 'vendorId', 'contactId', 'recipientName', 'recipientEmail', 'templateId', 'templateVersion', 'templateHash', 'purpose', 'title', 'statement', 'textSha256', 'validityMonths', 'status', 'dueDate', 'requestedById', 'requestedAt', 'signerName', 'signerTitle', 'signerCompany', 'signature', 'method', 'signedAt', 'signedIp', 'signedUserAgent', 'expiresOn', 'sealSha256', 'createdAt', 'updatedAt'],
     certRows,
   );
+  counts.certification_links = await bulk.insert('certification_links', ['certificationId', 'tokenHash', 'tokenEncrypted', 'issuedAt', 'expiresAt'], certLinkRows);
   counts.contracts = await bulk.insert(
     'contracts',
     ['id', 'vendorId', 'title', 'type', 'status', 'effectiveOn', 'expiresOn', 'signedOn', 'autoRenews', 'noticeDays', 'noticeDeadline', 'amendsId', 'notes', 'createdById', 'createdAt', 'updatedAt'],
