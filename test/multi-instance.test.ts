@@ -13,6 +13,7 @@ import { OutboxMessage } from '../server/mail/entities';
 import { enqueueMail } from '../server/mail/outbox';
 import { ROOT_DIR } from '../server/paths';
 import { EvidenceFile } from '../server/questionnaires/entities';
+import { encryptText } from '../server/security/crypto';
 import { Reminder } from '../server/reminders/entities';
 import { createTestApp, type TestApp } from './helpers/app';
 import { makeUser, makeVendor } from './helpers/http';
@@ -251,7 +252,7 @@ describe('several instances on one database', () => {
     const failed: number[] = [];
     for (const i of [0, 1]) {
       const row = await t.ctx.ds.getRepository(OutboxMessage).save(
-        t.ctx.ds.getRepository(OutboxMessage).create({ dedupeKey: null, kind: 'test-multi', toAddress: `failed${i}@example.com`, subject: `Batch ${run} failed ${i}`, bodyEncrypted: (await import('../server/security/crypto')).encryptText(t.ctx.mailKey, 'Again.'), htmlEncrypted: null, status: 'failed', attempts: 10, nextAttemptAt: t.clock.now(), sentAt: null, lastError: '451 try later', createdAt: t.clock.now() }),
+        t.ctx.ds.getRepository(OutboxMessage).create({ dedupeKey: null, kind: 'test-multi', toAddress: `failed${i}@example.com`, subject: `Batch ${run} failed ${i}`, bodyEncrypted: encryptText(t.ctx.mailKey, 'Again.'), htmlEncrypted: null, status: 'failed', attempts: 10, nextAttemptAt: t.clock.now(), sentAt: null, lastError: '451 try later', createdAt: t.clock.now() }),
       );
       failed.push(row.id);
     }
