@@ -16,7 +16,7 @@ import { QUESTIONNAIRES_DIR, ROOT_DIR } from '../paths';
 import { type Dataset, type DatasetSize, FULL_SIZE, generateDataset, generatedTemplateYaml } from './dataset';
 import type { LoadRequest, LoadResult } from './load';
 import { QueryProfiler, type QueryTiming } from './profile';
-import { measureReminderSweep, type SweepFigures } from './sweep';
+import { measureReminderSweep, measureSweepAtScale, type SweepAtScale, type SweepFigures } from './sweep';
 
 const USAGE = `Usage: npm run bench -- [--out FILE] [--duration SECONDS] [--vendors N] [--keep DIR | --reuse DIR] [--profile]
 
@@ -32,6 +32,9 @@ this process and measures its pages with 10 concurrent connections.
   --reuse DIR         measure a portfolio generated before with --keep DIR, without generating
   --profile           instead of the load, request each page 20 times one at a time and print its
                       queries: how many, their time, and the slowest of them
+  --sweep-vendors N,M time the reminder sweep on portfolios of these sizes, each in a database of
+                      its own holding what the reminder rules read (default: 10000,100000; 0: none)
+  --sweep-only        time only the reminder sweep at those sizes; no portfolio, no pages
 `;
 
 const LINK_TEMPLATE_ID = 'bench-100-questions';
@@ -81,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
         keep: { type: 'string' },
         reuse: { type: 'string' },
         profile: { type: 'boolean' },
+        'sweep-vendors': { type: 'string' },
+        'sweep-only': { type: 'boolean' },
         help: { type: 'boolean' },
         // Internal: the bench runs itself with it as the generator's child process.
         'generate-into': { type: 'string' },
@@ -99,6 +104,12 @@ async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(duration) || duration < 1 || duration > 120) return usageError('--duration must be a whole number of seconds from 1 to 120');
   if (!Number.isInteger(vendors) || vendors < 10 || vendors > 1_000_000) return usageError('--vendors must be a whole number from 10 to 1000000');
   if (args.keep !== undefined && args.reuse !== undefined) return usageError('--keep and --reuse cannot be given together');
+  const sweepSizes = (args['sweep-vendors'] ?? '10000,100000').split(',').map(Number).filter((n) => n !== 0);
+  if (sweepSizes.some((n) => !Number.isInteger(n) || n < 10 || n > 1_000_000)) return usageError('--sweep-vendors must be whole numbers from 10 to 1000000, separated by commas (0 for none)');
+  if (args['sweep-only']) {
+    await sweepAtScale(sweepSizes);
+    return 0;
+  }
   const size: DatasetSize = { ...FULL_SIZE, vendors, auditEntries: Math.round((FULL_SIZE.auditEntries * vendors) / FULL_SIZE.vendors), outboxMessages: Math.round((FULL_SIZE.outboxMessages * vendors) / FULL_SIZE.vendors) };
   if (args['generate-into'] !== undefined) return generateInto(path.resolve(args['generate-into']), size);
   const out = path.resolve(args.out ?? path.join(ROOT_DIR, 'bench', 'results.json'));
@@ -161,6 +172,8 @@ async function main(argv: string[]): Promise<number> {
     }
     // The kernel's high-water mark of this process, which started the portal and never generated data.
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    // Timed after the pages, in databases of their own, so that they do not count in the portal's memory.
+    const sweepScale = sweepSizes.length > 0 ? await sweepAtScale(sweepSizes) : [];
     const [load1, load5, load15] = os.loadavg().map((x) => Math.round(x * 100) / 100);
 
     const report = {
@@ -174,6 +187,7 @@ async function main(argv: string[]): Promise<number> {
       peakRssMeasured: 'the portal process alone (its maximum resident set, from the kernel); the data was generated in a separate child process, and the load generator runs in another',
       generatorPeakRssMb: manifest.generatorPeakRssMb,
       reminderSweep: manifest.sweep,
+      reminderSweepAtScale: sweepScale,
       results,
     };
     printTable(report.results, report.peakRssMb);
@@ -266,6 +280,18 @@ async function profilePages(profiler: QueryProfiler, base: string, targets: Targ
     const rows = [...bySql].map(([sql, ms]) => ({ sql, per: ms.length / PROFILE_REQUESTS, ms: ms.reduce((a, b) => a + b, 0) / PROFILE_REQUESTS })).sort((a, b) => b.ms - a.ms);
     for (const r of rows.slice(0, 6)) log(`  ${r.ms.toFixed(2).padStart(7)} ms  ×${r.per.toFixed(1).padEnd(4)} ${r.sql.replace(/\s+/g, ' ').slice(0, 260)}`);
   }
+}
+
+/** Times the reminder sweep on a generated portfolio of each size and prints the figures. */
+async function sweepAtScale(sizes: number[]): Promise<SweepAtScale[]> {
+  const figures: SweepAtScale[] = [];
+  for (const n of sizes) {
+    log(`Reminder sweep at ${n.toLocaleString('en-US')} vendors (a portfolio holding what the rules read)…`);
+    const f = await measureSweepAtScale(process.env, n);
+    log(`  generated in ${f.generationSeconds.toFixed(1)} s; plan ${f.planSeconds.toFixed(2)} s; first sweep ${f.firstSweepSeconds.toFixed(2)} s (${f.firstSweepReminders} reminders); daily sweep ${f.dailySweepSeconds.toFixed(2)} s (${f.dailySweepReminders} reminders)`);
+    figures.push(f);
+  }
+  return figures;
 }
 
 /** The pages measured, in order; the first is the ceiling the others are compared with. */

@@ -61,9 +61,11 @@ export async function certificationDueDates(ctx: Pick<Context, 'ds'>, today: str
   const names = new Map<number, string>();
   rows.raw.forEach((r: { c_id: number; vendorName: string }) => names.set(Number(r.c_id), r.vendorName));
   const vendorIds = [...new Set(rows.entities.map((c) => c.vendorId))];
-  const open = vendorIds.length
-    ? await ctx.ds.getRepository(Certification).find({ where: { vendorId: In(vendorIds), status: In(OPEN_STATUSES) }, select: ['id', 'vendorId', 'purpose'] })
-    : [];
+  // In chunks: a list of every vendor's id would pass the databases' limit on bound parameters.
+  const open: Pick<Certification, 'id' | 'vendorId' | 'purpose'>[] = [];
+  for (let i = 0; i < vendorIds.length; i += 1000) {
+    open.push(...(await ctx.ds.getRepository(Certification).find({ where: { vendorId: In(vendorIds.slice(i, i + 1000)), status: In(OPEN_STATUSES) }, select: ['id', 'vendorId', 'purpose'] })));
+  }
   const renewing = new Set(open.map((o) => `${o.vendorId}:${o.purpose}`));
   const soon = addDays(today, 7);
   const todayMs = Date.parse(`${today}T00:00:00Z`);

@@ -51,9 +51,11 @@ export async function contractDueDates(ctx: Pick<Context, 'ds'>, today: string):
     }),
   ]);
   const vendorIds = [...new Set([...contracts.map((c) => c.vendorId), ...amendments.map((a) => a.vendorId)])];
-  const names = new Map(
-    vendorIds.length ? (await ctx.ds.getRepository(Vendor).find({ where: { id: In(vendorIds) }, select: ['id', 'legalName'] })).map((v) => [v.id, v.legalName]) : [],
-  );
+  // In chunks: a list of every vendor's id would pass the databases' limit on bound parameters.
+  const names = new Map<number, string>();
+  for (let i = 0; i < vendorIds.length; i += 1000) {
+    for (const v of await ctx.ds.getRepository(Vendor).find({ where: { id: In(vendorIds.slice(i, i + 1000)) }, select: ['id', 'legalName'] })) names.set(v.id, v.legalName);
+  }
   return {
     contracts: contracts.map((c) => ({
       key: `contract-notice:${c.id}:${c.noticeDeadline}`,

@@ -21,7 +21,7 @@ export function createDataSource(database: Config['database']): DataSource {
   if (database.type === 'postgres') {
     return new DataSource({ ...common, type: 'postgres', url: database.url, extra: { max: 10 } });
   }
-  return new DataSource({
+  const ds = new DataSource({
     ...common,
     type: 'sqlite',
     database: database.file,
@@ -30,6 +30,30 @@ export function createDataSource(database: Config['database']): DataSource {
     driver: quietSqlite3,
     // foreign_keys = ON is set by TypeORM's SQLite driver on every connection.
   });
+  beginImmediate(ds);
+  return ds;
+}
+
+/**
+ * Makes every SQLite transaction start with BEGIN IMMEDIATE, taking the write lock at once. With
+ * TypeORM's plain (deferred) BEGIN, a transaction that reads first and writes later fails at its
+ * first write with SQLITE_BUSY, without waiting out the busy timeout, whenever another process
+ * wrote to the file meanwhile: two instances (or the CLI beside the portal) on one file turned such
+ * requests into 500s. Taking the lock first makes them wait their turn instead.
+ */
+function beginImmediate(ds: DataSource): void {
+  const driver = ds.driver as unknown as { createQueryRunner(mode: 'master' | 'slave'): QueryRunner };
+  const create = driver.createQueryRunner.bind(driver);
+  const patched = new WeakSet<QueryRunner>();
+  driver.createQueryRunner = (mode) => {
+    const qr = create(mode);
+    if (!patched.has(qr)) {
+      patched.add(qr);
+      const query = qr.query.bind(qr);
+      qr.query = ((sql: string, parameters?: unknown[], structured?: boolean) => query(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql, parameters, structured as true)) as QueryRunner['query'];
+    }
+    return qr;
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { In, IsNull } from 'typeorm';
+import { type EntityManager, In, IsNull } from 'typeorm';
 import { recordAudit, systemActor } from '../audit/service';
 import { MINUTE } from '../clock';
 import type { Context } from '../context';
@@ -21,6 +21,8 @@ export const RULES: ReminderRule[] = [reassessmentReminders, questionnaireRemind
 export const SWEEP_LEASE = 'reminder-sweep';
 const SWEEP_LEASE_MS = 15 * MINUTE;
 const LAST_SWEEP_SETTING = 'reminders.lastSweep';
+/** Reminders written per transaction (each in a savepoint of its own): one commit per reminder cost more than the rest of the sweep. */
+const WRITE_BATCH = 200;
 
 export interface SweepResult {
   /** The sweep's day in REMINDER_TIMEZONE. */
@@ -56,18 +58,11 @@ export async function runSweep(ctx: Context, now: Date, options: { dryRun?: bool
     const fresh = await withoutSent(ctx, planned);
     const result: SweepResult = { ...empty, ran: true, planned: fresh.map(({ key, rule, summary, recipient, dueOn }) => ({ key, rule, summary, recipient, dueOn })) };
     if (options.dryRun) return { ...result, durationMs: Date.now() - started };
-    for (const p of fresh) {
-      try {
-        await write(ctx, p, date, staff.prefersDigest(p.recipient.userId));
-        result.sent += 1;
-      } catch (err) {
-        if (err instanceof SkipReminder || isUniqueViolation(err)) {
-          result.skipped += 1;
-        } else {
-          result.failed += 1;
-          ctx.logger.error({ err, key: p.key }, 'reminder could not be written; the next sweep tries again');
-        }
-      }
+    for (let i = 0; i < fresh.length; i += WRITE_BATCH) {
+      const counted = await writeBatch(ctx, fresh.slice(i, i + WRITE_BATCH), date, staff);
+      result.sent += counted.sent;
+      result.skipped += counted.skipped;
+      result.failed += counted.failed;
     }
     result.digests = await sendDigests(ctx, date, staff);
     result.durationMs = Date.now() - started;
@@ -102,40 +97,81 @@ async function withoutSent(ctx: Context, planned: PlannedReminder[]): Promise<Pl
   return [...unique.values()];
 }
 
-/** One reminder: its row (the unique key) and its email, or its action, in one transaction. */
-async function write(ctx: Context, p: PlannedReminder, date: string, digest: boolean): Promise<void> {
-  await ctx.transact(async (m) => {
-    const now = ctx.clock.now();
-    const row = m.create(Reminder, {
-      key: p.key,
-      rule: p.rule,
-      vendorId: p.vendorId,
-      subjectType: p.subjectType,
-      subjectId: p.subjectId,
-      occurrence: p.occurrence,
-      recipientEmail: p.recipient.email,
-      recipientUserId: p.recipient.userId,
-      summary: p.summary.slice(0, 500),
-      url: p.url?.slice(0, 500) ?? null,
-      dueOn: p.dueOn,
-      delivery: p.internal && digest ? 'digest' : 'email',
-      outboxId: null,
-      digestOutboxId: null,
-      sweepDate: date,
-      createdAt: now,
+/**
+ * Writes a batch of reminders in one transaction: one commit per reminder cost more than all the
+ * rest of a sweep. The batch is tried whole first; if any reminder in it fails (one that no longer
+ * applies, or that another sweep wrote meanwhile), it is rolled back and written again with a
+ * savepoint per reminder, so that one leaves the others alone.
+ */
+async function writeBatch(ctx: Context, batch: PlannedReminder[], date: string, staff: StaffDirectory): Promise<{ sent: number; skipped: number; failed: number }> {
+  try {
+    await ctx.transact(async (m) => {
+      for (const p of batch) await write(ctx, m, p, date, staff.prefersDigest(p.recipient.userId));
     });
-    // The row first: a second sweep that got here meanwhile fails on the unique key and writes nothing.
-    await m.insert(Reminder, row);
-    if (row.delivery === 'digest') return;
+    return { sent: batch.length, skipped: 0, failed: 0 };
+  } catch {
+    // Written again one savepoint at a time below, where each reminder's error is told apart.
+  }
+  try {
+    return await ctx.transact(async (m) => {
+      const c = { sent: 0, skipped: 0, failed: 0 };
+      for (const p of batch) {
+        try {
+          await m.transaction((sp) => write(ctx, sp, p, date, staff.prefersDigest(p.recipient.userId)));
+          c.sent += 1;
+        } catch (err) {
+          if (err instanceof SkipReminder || isUniqueViolation(err)) {
+            c.skipped += 1;
+          } else {
+            c.failed += 1;
+            ctx.logger.error({ err, key: p.key }, 'reminder could not be written; the next sweep tries again');
+          }
+        }
+      }
+      return c;
+    });
+  } catch (err) {
+    ctx.logger.error({ err, reminders: batch.length }, 'a batch of reminders could not be written; the next sweep tries again');
+    return { sent: 0, skipped: 0, failed: batch.length };
+  }
+}
+
+/**
+ * One reminder: its row (the unique key) with its email, or its action, in the caller's
+ * transaction; a second sweep that got here meanwhile fails on the unique key and, its transaction
+ * rolled back, leaves nothing behind.
+ */
+async function write(ctx: Context, m: EntityManager, p: PlannedReminder, date: string, digest: boolean): Promise<void> {
+  const delivery = p.internal && digest ? 'digest' : 'email';
+  let outboxId: number | null = null;
+  let acted = false;
+  if (delivery !== 'digest') {
     const mail = await p.deliver(m);
-    if (!mail) {
-      await m.update(Reminder, { id: row.id }, { delivery: 'action' });
-      return;
+    if (mail) {
+      const dedupeKey = `reminder:${p.key}`;
+      await enqueueMail(m, ctx.clock, ctx.mailKey, { ...mail, dedupeKey });
+      outboxId = (await m.findOne(OutboxMessage, { where: { dedupeKey }, select: ['id'] }))?.id ?? null;
+    } else {
+      acted = true;
     }
-    const dedupeKey = `reminder:${p.key}`;
-    await enqueueMail(m, ctx.clock, ctx.mailKey, { ...mail, dedupeKey });
-    const queued = await m.findOne(OutboxMessage, { where: { dedupeKey }, select: ['id'] });
-    await m.update(Reminder, { id: row.id }, { outboxId: queued?.id ?? null });
+  }
+  await m.insert(Reminder, {
+    key: p.key,
+    rule: p.rule,
+    vendorId: p.vendorId,
+    subjectType: p.subjectType,
+    subjectId: p.subjectId,
+    occurrence: p.occurrence,
+    recipientEmail: p.recipient.email,
+    recipientUserId: p.recipient.userId,
+    summary: p.summary.slice(0, 500),
+    url: p.url?.slice(0, 500) ?? null,
+    dueOn: p.dueOn,
+    delivery: acted ? 'action' : delivery,
+    outboxId,
+    digestOutboxId: null,
+    sweepDate: date,
+    createdAt: ctx.clock.now(),
   });
 }
 

@@ -538,7 +538,8 @@ export class VendorService {
         }
         lastId = batch[batch.length - 1]!.id;
       }
-      await m.save(AppSetting, { key: 'reassessment_intervals', value: wanted, updatedAt: this.d.clock.now() });
+      // Upsert: two instances starting at once both recompute (the same dates) and both record it.
+      await m.upsert(AppSetting, { key: 'reassessment_intervals', value: wanted, updatedAt: this.d.clock.now() }, { conflictPaths: ['key'] });
       return changed;
     });
   }
