@@ -46,7 +46,7 @@ interface UploadRoute {
 
 const ROUTES: UploadRoute[] = [
   { name: 'questionnaire evidence (vendor link)', url: (w) => `/q/${w.qToken}/s/program`, field: 'file__wisp_doc', fields: () => ({ present__wisp: '1', a__wisp: 'yes', present__trained: '1', a__trained: '77', action: 'save' }), limit: LIMIT, good: PDF, goodName: 'wisp.pdf', auth: 'link', keeps: /value="77"/, keepsOnOversize: true },
-  { name: 'signed certification (vendor link)', url: (w) => `/c/${w.cToken}/upload`, field: 'file', fields: () => ({ signerName: 'Kept Signer', signerTitle: 'CISO', signerCompany: 'Acme' }), limit: LIMIT, good: PDF, goodName: 'signed.pdf', auth: 'link', keeps: /value="Kept Signer"/ },
+  { name: 'signed certification (vendor link)', url: (w) => `/c/${w.cToken}/upload`, field: 'file', fields: () => ({ signerName: 'Kept Signer', signerTitle: 'CISO', signerCompany: 'Acme' }), limit: LIMIT, good: PDF, goodName: 'signed.pdf', auth: 'link', keeps: /value="Kept Signer"/, keepsOnOversize: true },
   { name: 'contract document', url: (w) => `/contracts/${w.contractId}/document`, field: 'document', fields: () => ({}), limit: LIMIT, good: PDF, goodName: 'msa.pdf', auth: 'session' },
   { name: 'new contract with its document', url: (w) => `/vendors/${w.vendorId}/contracts/new`, field: 'document', fields: () => ({ title: 'Kept contract title', type: 'msa', status: 'active', effectiveOn: '2026-01-01' }), limit: LIMIT, good: PDF, goodName: 'msa.pdf', auth: 'session', keeps: /value="Kept contract title"/ },
   { name: 'amendment attachment', url: (w) => `/contracts/amendments/${w.amendmentId}/files`, field: 'file', fields: () => ({}), limit: LIMIT, good: PDF, goodName: 'redline.pdf', auth: 'session' },

@@ -7,6 +7,7 @@ import { ForbiddenError, HttpError, NotFoundError, ValidationError } from '../er
 import { parseInput } from '../http/forms';
 import { clientIp } from '../http/request';
 import { parsedWithoutNul } from '../http/text';
+import { cappedMemoryStorage, type CappedFile } from '../http/upload';
 import { safeEqual } from '../security/crypto';
 import type { Certification, CertificationLink } from './entities';
 import { certificatePdf } from './pdf';
@@ -53,8 +54,10 @@ export function certificationPortalRoutes(ctx: Context): Router {
   };
 
   const multipart = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: config.evidence.maxFileBytes, files: 1, fields: 10, parts: 12, fieldSize: 10_000, headerPairs: 100 },
+    // A file over the limit is dropped and named beside the field, so the signer's details typed on
+    // the form come back; only a file ten times the limit (a hostile one) stops the form with a 413.
+    storage: cappedMemoryStorage(config.evidence.maxFileBytes),
+    limits: { fileSize: config.evidence.maxFileBytes * 10, files: 1, fields: 10, parts: 12, fieldSize: 10_000, headerPairs: 100 },
   }).single('file');
   // Text fields of the multipart form meet the same rule as every other form.
   const upload = parsedWithoutNul(multipart);
@@ -87,7 +90,7 @@ export function certificationPortalRoutes(ctx: Context): Router {
       if (!(err instanceof ValidationError)) throw err;
       const values = { ...((req.body ?? {}) as Record<string, unknown>) };
       delete values._csrf;
-      res.status(400);
+      if (res.statusCode < 400) res.status(400);
       await render(res, req.certificationLink!.certification, { section, errors: err.fields, values });
     }
   };
@@ -108,6 +111,11 @@ export function certificationPortalRoutes(ctx: Context): Router {
 
   r.post('/:token/upload', resolve, checkForm, upload, async (req, res) => {
     await pageForm(req, res, 'upload', async () => {
+      const file = req.file as (Express.Multer.File & CappedFile) | undefined;
+      if (file?.tooLarge) {
+        res.status(413);
+        throw new ValidationError({ file: `The file is larger than ${Math.round(config.evidence.maxFileBytes / 1024 / 1024)} MB. Choose a smaller file; your details are kept below.` });
+      }
       const input = parseInput(uploadSchema, req.body);
       if (!req.file) throw new ValidationError({ file: 'Choose the signed PDF to upload.' });
       const { certification: c, link } = req.certificationLink!;
