@@ -13,6 +13,8 @@ import { fillPath, seedWorld, testTemplatesDir, type World } from '../helpers/wo
 /** Markup that would run if any page put stored text into its HTML unescaped. */
 const MARKUP = ['<script>window.__xss=1</script>', '"><img src=x onerror="window.__xss=1">', '<svg onload="window.__xss=1">', '</textarea><script>window.__xss=1</script>', '<%= 7*7 %>'].join(' ');
 const mark = (label: string) => `${label} ${MARKUP}`;
+/** For fields the forms hold to 100 characters (a clause's section reference). */
+const SHORT_MARKUP = '§1 "><img src=x onerror="window.__xss=1"><svg onload="window.__xss=1">';
 
 /** Listens, before any script of the page, for CSP violations: a blocked injected script is one. (Browser code, as text: the project compiles without the DOM types.) */
 const RECORD_CSP = `window.__csp = [];
@@ -61,7 +63,7 @@ describe('stored markup in a browser', { skip: browserSkip }, () => {
     await t.ctx.vendors.addSubprocessor(w.actor, w.vendorId, { name: mark('Sub'), purpose: mark('Purpose'), location: mark('Where') });
     await api('patch', `/findings/${w.findingId}`, { title: mark('Finding'), description: mark('Description'), remediationPlan: mark('Plan') });
     await api('patch', `/contracts/${w.contractId}`, { title: mark('Contract'), notes: mark('Contract notes') });
-    await t.ctx.contracts.reviewClauses(w.actor, w.contractId, [{ clauseId: 'CL-BRN', review: { status: 'partial', reference: mark('Section'), note: mark('Clause note') } }]);
+    await t.ctx.contracts.reviewClauses(w.actor, w.contractId, [{ clauseId: 'CL-BRN', review: { status: 'partial', reference: SHORT_MARKUP, note: mark('Clause note') } }]);
     await api('patch', `/amendments/${w.amendmentId}`, { title: mark('Amendment') });
     await api('post', `/amendments/${w.amendmentId}/comments`, { body: mark('Amendment comment') });
 
