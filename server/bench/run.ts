@@ -278,7 +278,7 @@ async function profilePages(profiler: QueryProfiler, base: string, targets: Targ
     const bySql = new Map<string, number[]>();
     for (const qs of perRequest) for (const q of qs) bySql.set(q.sql, [...(bySql.get(q.sql) ?? []), q.ms]);
     const rows = [...bySql].map(([sql, ms]) => ({ sql, per: ms.length / PROFILE_REQUESTS, ms: ms.reduce((a, b) => a + b, 0) / PROFILE_REQUESTS })).sort((a, b) => b.ms - a.ms);
-    for (const r of rows.slice(0, 6)) log(`  ${r.ms.toFixed(2).padStart(7)} ms  ×${r.per.toFixed(1).padEnd(4)} ${r.sql.replace(/\s+/g, ' ').slice(0, 260)}`);
+    for (const r of rows.slice(0, process.env.BENCH_PROFILE_ALL ? rows.length : 6)) log(`  ${r.ms.toFixed(2).padStart(7)} ms  ×${r.per.toFixed(1).padEnd(4)} ${r.sql.replace(/\s+/g, ' ').slice(0, 260)}`);
   }
 }
 

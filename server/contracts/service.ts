@@ -116,6 +116,12 @@ function allNotApplicableSql(param: string): string {
   return `(EXISTS (SELECT 1 FROM "contracts" "k" WHERE "k"."vendorId" = "v"."id" AND "k"."status" = 'active') AND NOT EXISTS (SELECT 1 FROM "contracts" "k" WHERE "k"."vendorId" = "v"."id" AND "k"."status" = 'active' AND NOT EXISTS (SELECT 1 FROM "contract_clauses" "cc" WHERE "cc"."contractId" = "k"."id" AND "cc"."clauseId" = :${param} AND "cc"."status" = 'not_applicable')))`;
 }
 
+/** The vendor and its number of subprocessors, when the caller has read them already (the vendor page). */
+export interface KnownVendor {
+  vendor: Vendor;
+  subprocessorCount: number;
+}
+
 /** Contracts, their documents and clause reviews, and the coverage of vendors and of the portfolio. */
 export class ContractService {
   private readonly sharedShares: SharedFigures<ClauseShare[]>;
@@ -447,11 +453,13 @@ export class ContractService {
   }
 
   /** One vendor's coverage: its active contracts combined clause by clause, with each contract's own review. */
-  async vendorCoverage(vendorId: number): Promise<VendorCoverage> {
-    const vendor = await this.d.ds.getRepository(Vendor).findOne({ where: { id: vendorId } });
-    if (!vendor) throw new NotFoundError('No such vendor.');
-    const [contracts, facts] = await Promise.all([this.forVendor(vendorId), this.facts([vendorId])]);
-    const f = facts.get(vendorId)!;
+  async vendorCoverage(vendorId: number, known?: KnownVendor): Promise<VendorCoverage> {
+    const vendor = known?.vendor ?? (await this.d.ds.getRepository(Vendor).findOne({ where: { id: vendorId } }));
+    if (!vendor || vendor.id !== vendorId) throw new NotFoundError('No such vendor.');
+    const [contracts, f] = await Promise.all([
+      this.forVendor(vendorId),
+      known ? { piElements: vendor.piElements, inScope: vendor.inScope, subprocessorCount: known.subprocessorCount } : this.facts([vendorId]).then((m) => m.get(vendorId)!),
+    ]);
     const activeContracts = contracts.filter((c) => c.status === 'active');
     const rows = await this.clauseRows(activeContracts.map((c) => c.id));
     const applicable = this.d.catalogue.applicable(f);
@@ -478,8 +486,8 @@ export class ContractService {
   }
 
   /** What the vendor page shows: contracts by status, coverage, gaps and open amendments. */
-  async vendorSummary(vendorId: number) {
-    const cov = await this.vendorCoverage(vendorId);
+  async vendorSummary(vendorId: number, known?: KnownVendor) {
+    const cov = await this.vendorCoverage(vendorId, known);
     const openAmendments = await this.d.ds.getRepository(ContractAmendment).count({ where: { vendorId, status: In(OPEN_AMENDMENT_STATUSES) } });
     const counts: Record<ContractStatus, number> = { draft: 0, active: 0, expired: 0, terminated: 0 };
     for (const c of [...cov.activeContracts, ...cov.otherContracts]) counts[c.status] += 1;

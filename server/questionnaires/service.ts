@@ -127,7 +127,8 @@ export class QuestionnaireService {
   async forVendor(vendorId: number): Promise<Questionnaire[]> {
     return this.d.ds.getRepository(Questionnaire).find({
       where: { vendorId },
-      select: ['id', 'vendorId', 'title', 'templateId', 'templateVersion', 'status', 'dueDate', 'sentAt', 'submittedAt', 'recipientName', 'recipientEmail', 'firstOpenedAt'],
+      // With what the vendor page's risk history shows (ReviewService.riskHistory).
+      select: ['id', 'vendorId', 'title', 'templateId', 'templateVersion', 'status', 'dueDate', 'sentAt', 'submittedAt', 'recipientName', 'recipientEmail', 'firstOpenedAt', 'score', 'residualRating', 'decidedAt', 'decisionReason'],
       order: { sentAt: 'DESC', id: 'DESC' },
     });
   }

@@ -195,17 +195,19 @@ export function vendorRoutes(ctx: Context): Router {
   /** Renders the vendor page; forms on it that fail come back here with their section's errors. */
   const renderDetail = async (req: Request, res: Response, id: number, form?: { section: string; errors: Record<string, string>; values: Record<string, unknown> }) => {
     const v = await vendors.get(id);
-    const [contacts, subprocessors, timeline, users, questionnaires, riskHistory] = await Promise.all([
+    const [contacts, subprocessors, timeline, users, questionnaires] = await Promise.all([
       vendors.contacts(id),
       vendors.subprocessors(id),
       vendors.timeline(id),
       vendors.usersById([v.businessOwnerId, v.tierOverrideById]),
       ctx.questionnaires.forVendor(id),
-      ctx.reviews.riskHistory(id),
     ]);
     const role = req.user!.role;
-    const certificationPanel = await vendorCertificationPanel(ctx, v, role);
-    const contractSummary = await ctx.contracts.vendorSummary(id);
+    const [riskHistory, certificationPanel, contractSummary] = await Promise.all([
+      ctx.reviews.riskHistory(id, questionnaires),
+      vendorCertificationPanel(ctx, v, role, contacts),
+      ctx.contracts.vendorSummary(id, { vendor: v, subprocessorCount: subprocessors.length }),
+    ]);
     const reminders = await ctx.ds.getRepository(Reminder).find({ where: { vendorId: id }, order: { createdAt: 'DESC', id: 'DESC' }, take: 6 });
     res.render('vendors/show', {
       reminders: reminders.slice(0, 5),
