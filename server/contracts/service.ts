@@ -434,18 +434,45 @@ export class ContractService {
   }
 
   /** Coverage of several vendors at once (a page of the matrix): four queries whatever their number. */
-  async vendorStates(vendorIds: number[]): Promise<Map<number, { facts: VendorFacts; activeContracts: number; states: Map<string, VendorClauseState> }>> {
+  async vendorStates(
+    vendorIds: number[],
+    /** The vendors' facts when the caller has them (matrix() returns them with its page). */
+    known?: Map<number, VendorFacts>,
+  ): Promise<Map<number, { facts: VendorFacts; activeContracts: number; states: Map<string, VendorClauseState> }>> {
     const out = new Map<number, { facts: VendorFacts; activeContracts: number; states: Map<string, VendorClauseState> }>();
-    if (vendorIds.length === 0) return out;
-    const [facts, active] = await Promise.all([this.facts(vendorIds), this.repo.find({ where: { vendorId: In(vendorIds), status: 'active' }, select: ['id', 'vendorId'] })]);
-    const rows = await this.clauseRows(active.map((c) => c.id));
+    const ids = [...new Set(vendorIds)];
+    if (ids.length === 0) return out;
+    // Active contracts with their clause reviews in one pass over the covering indexes: (vendorId,
+    // status) of contracts, (contractId, clauseId, status) of clause rows.
+    const [facts, raw] = await Promise.all([
+      known && ids.every((id) => known.has(id)) ? known : this.facts(ids),
+      this.repo
+        .createQueryBuilder('k')
+        .select('k.vendorId', 'vendorId')
+        .addSelect('k.id', 'contractId')
+        .addSelect('cc.clauseId', 'clauseId')
+        .addSelect('cc.status', 'status')
+        .leftJoin(ContractClause, 'cc', 'cc.contractId = k.id')
+        .where('k.vendorId IN (:...ids)', { ids })
+        .andWhere('k.status = :active', { active: 'active' })
+        .getRawMany<{ vendorId: number | string; contractId: number | string; clauseId: string | null; status: ContractClauseState | null }>(),
+    ]);
+    const contractsOf = new Map<number, Set<number>>();
+    const reviewed = new Map<string, ContractClauseState>();
+    for (const r of raw) {
+      const vendorId = Number(r.vendorId);
+      const contractId = Number(r.contractId);
+      if (!contractsOf.has(vendorId)) contractsOf.set(vendorId, new Set());
+      contractsOf.get(vendorId)!.add(contractId);
+      if (r.clauseId !== null && r.status !== null) reviewed.set(`${contractId}\u0000${r.clauseId}`, r.status);
+    }
     for (const id of vendorIds) {
       const f = facts.get(id);
       if (!f) continue;
-      const contracts = active.filter((c) => c.vendorId === id);
+      const contracts = [...(contractsOf.get(id) ?? [])];
       const states = new Map<string, VendorClauseState>();
       for (const clause of this.d.catalogue.applicable(f)) {
-        states.set(clause.id, combineClause(contracts.map((c) => rows.get(c.id)?.get(clause.id)?.status ?? 'not_reviewed')));
+        states.set(clause.id, combineClause(contracts.map((c) => reviewed.get(`${c}\u0000${clause.id}`) ?? 'not_reviewed')));
       }
       out.set(id, { facts: f, activeContracts: contracts.length, states });
     }
@@ -520,13 +547,20 @@ export class ContractService {
   }
 
   /** One page of the portfolio matrix (vendors by name) and the total. */
-  async matrix(f: MatrixFilter, page: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number }> {
+  async matrix(f: MatrixFilter, page: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number; facts: Map<number, VendorFacts> }> {
     const base = () => this.applyMatrixFilter(this.vendorQuery(), f);
-    const [vendors, total] = await Promise.all([
-      base().orderBy('v.legalNameKey', 'ASC').addOrderBy('v.id', 'ASC').offset((page - 1) * pageSize).limit(pageSize).getMany(),
-      base().getCount(),
-    ]);
-    return { vendors, total };
+    // What a row shows of a vendor, and what applicability is decided from (with the number of
+    // subprocessors, counted by index per vendor of the page), so vendorStates need not read them again.
+    const page_ = base()
+      .select(['v.id', 'v.legalName', 'v.status', 'v.tier', 'v.inScope', 'v.piElements'])
+      .addSelect('(SELECT COUNT(*) FROM "vendor_subprocessors" "s" WHERE "s"."vendorId" = "v"."id")', 'subprocessorCount')
+      .orderBy('v.legalNameKey', 'ASC')
+      .addOrderBy('v.id', 'ASC')
+      .offset((page - 1) * pageSize)
+      .limit(pageSize);
+    const [{ entities: vendors, raw }, total] = await Promise.all([page_.getRawAndEntities<{ subprocessorCount: number | string }>(), base().getCount()]);
+    const facts = new Map(vendors.map((v, i) => [v.id, { piElements: v.piElements, inScope: v.inScope, subprocessorCount: Number(raw[i]?.subprocessorCount ?? 0) }]));
+    return { vendors, total, facts };
   }
 
   /**
