@@ -514,18 +514,53 @@ export class ContractService {
 
   /** What the vendor page shows: contracts by status, coverage, gaps and open amendments. */
   async vendorSummary(vendorId: number, known?: KnownVendor) {
-    const cov = await this.vendorCoverage(vendorId, known);
-    const openAmendments = await this.d.ds.getRepository(ContractAmendment).count({ where: { vendorId, status: In(OPEN_AMENDMENT_STATUSES) } });
+    const [{ contracts, clauses }, openAmendments] = await Promise.all([
+      this.summaryCoverage(vendorId, known),
+      this.d.ds.getRepository(ContractAmendment).count({ where: { vendorId, status: In(OPEN_AMENDMENT_STATUSES) } }),
+    ]);
     const counts: Record<ContractStatus, number> = { draft: 0, active: 0, expired: 0, terminated: 0 };
-    for (const c of [...cov.activeContracts, ...cov.otherContracts]) counts[c.status] += 1;
+    for (const status of contracts) counts[status] += 1;
     return {
-      total: cov.activeContracts.length + cov.otherContracts.length,
+      total: contracts.length,
       counts,
-      applicable: cov.clauses.length,
-      percent: cov.percent,
-      gaps: cov.clauses.filter((x) => x.state !== 'present' && x.state !== 'not_applicable').map((x) => ({ id: x.clause.id, title: x.clause.title, state: x.state })),
+      applicable: clauses.length,
+      percent: coveragePercent(clauses.map((x) => x.state)),
+      gaps: clauses.filter((x) => x.state !== 'present' && x.state !== 'not_applicable').map((x) => ({ id: x.clause.id, title: x.clause.title, state: x.state })),
       openAmendments,
     };
+  }
+
+  /**
+   * What the summary needs of vendorCoverage: each contract's status and the combined state of each
+   * applicable clause. With the vendor known, one query: the vendor's contracts with the clause
+   * reviews of the active ones (the columns of the covering indexes only).
+   */
+  private async summaryCoverage(vendorId: number, known?: KnownVendor): Promise<{ contracts: ContractStatus[]; clauses: { clause: Clause; state: VendorClauseState }[] }> {
+    if (!known) {
+      const cov = await this.vendorCoverage(vendorId);
+      return { contracts: [...cov.activeContracts, ...cov.otherContracts].map((c) => c.status), clauses: cov.clauses };
+    }
+    if (known.vendor.id !== vendorId) throw new NotFoundError('No such vendor.');
+    const raw = await this.repo
+      .createQueryBuilder('k')
+      .select('k.id', 'contractId')
+      .addSelect('k.status', 'contractStatus')
+      .addSelect('cc.clauseId', 'clauseId')
+      .addSelect('cc.status', 'status')
+      .leftJoin(ContractClause, 'cc', 'cc.contractId = k.id AND k.status = :active', { active: 'active' })
+      .where('k.vendorId = :vendorId', { vendorId })
+      .getRawMany<{ contractId: number | string; contractStatus: ContractStatus; clauseId: string | null; status: ContractClauseState | null }>();
+    const statusOf = new Map<number, ContractStatus>();
+    const reviewed = new Map<string, ContractClauseState>();
+    for (const r of raw) {
+      const id = Number(r.contractId);
+      statusOf.set(id, r.contractStatus);
+      if (r.clauseId !== null && r.status !== null) reviewed.set(`${id}\u0000${r.clauseId}`, r.status);
+    }
+    const active = [...statusOf].filter(([, s]) => s === 'active').map(([id]) => id);
+    const facts: VendorFacts = { piElements: known.vendor.piElements, inScope: known.vendor.inScope, subprocessorCount: known.subprocessorCount };
+    const clauses = this.d.catalogue.applicable(facts).map((clause) => ({ clause, state: combineClause(active.map((id) => reviewed.get(`${id}\u0000${clause.id}`) ?? 'not_reviewed')) }));
+    return { contracts: [...statusOf.values()], clauses };
   }
 
   /** The matrix filter as SQL over vendors "v"; a missing-clause filter names a clause of the catalogue. */
