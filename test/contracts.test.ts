@@ -931,7 +931,7 @@ describe('changes to the clause catalogue', () => {
 });
 
 describe('contract demo data', () => {
-  test('When the demo contracts are seeded, then there are gaps, a legacy contract and amendment requests in every state', async () => {
+  test('When the demo contracts are seeded, then there are gaps, a legacy contract and amendment requests in every state, and the vendor page and matrix readings of coverage agree with the full one', async () => {
     const t = await createTestApp();
     try {
       await signedIn(t, 'legal');
@@ -955,6 +955,18 @@ describe('contract demo data', () => {
       assert.equal((await t.ctx.contracts.vendorCoverage(bluefin.id)).percent, 100);
       const northwind = vendors.find((v) => v.name.startsWith('Northwind'))!;
       assert.equal((await t.ctx.contracts.vendorCoverage(northwind.id)).clauses.find((x) => x.clause.id === 'CL-BRN')!.state, 'present', 'the DPA covers the MSA');
+
+      // The vendor page and the matrix read coverage by lean queries; they agree with the full reading.
+      const { vendors: page, facts } = await t.ctx.contracts.matrix({}, 1, 50);
+      assert.equal(page.length, vendors.length);
+      assert.deepEqual(await t.ctx.contracts.vendorStates(page.map((v) => v.id), facts), await t.ctx.contracts.vendorStates(page.map((v) => v.id)));
+      for (const { id } of vendors) {
+        const vendor = await t.ctx.vendors.get(id);
+        const subprocessorCount = (await t.ctx.vendors.subprocessors(id)).length;
+        assert.deepEqual(await t.ctx.contracts.vendorSummary(id, { vendor, subprocessorCount }), await t.ctx.contracts.vendorSummary(id), `vendor ${id}`);
+      }
+      const summaries = await Promise.all(vendors.map(({ id }) => t.ctx.contracts.vendorSummary(id)));
+      assert.ok(summaries.some((s) => s.gaps.length > 0 && s.counts.active > 0 && s.total > s.counts.active), 'a vendor with gaps and contracts other than active ones is among them');
     } finally {
       await t.close();
     }

@@ -239,6 +239,22 @@ describe('vendor list', () => {
     assert.deepEqual(byNext.slice(0, 3), ['Alpha Overdue', 'Bravo Soon', 'Charlie Current']);
   });
 
+  test('When sorted by next assessment over two pages, then dated vendors come first either way, the undated follow in the order added, and no vendor repeats or goes missing', async () => {
+    const undated = ['Delta Never', 'Echo Out Of Scope', ...Array.from({ length: 55 }, (_, i) => `Zulu Filler ${String(i).padStart(2, '0')}`)];
+    for (const [dir, dated] of [
+      ['asc', ['Alpha Overdue', 'Bravo Soon', 'Charlie Current']],
+      ['desc', ['Charlie Current', 'Bravo Soon', 'Alpha Overdue']],
+    ] as const) {
+      const first = names((await viewer.get(`/vendors?sort=next&dir=${dir}`)).text);
+      const second = names((await viewer.get(`/vendors?sort=next&dir=${dir}&page=2`)).text);
+      assert.equal(first.length, 50, dir);
+      assert.deepEqual([...first, ...second], [...dated, ...undated], dir);
+    }
+    // A page that begins among the undated vendors, with a filter: 3 dated active vendors would not fill it.
+    const active = names((await viewer.get('/vendors?sort=next&status=active&page=1')).text);
+    assert.deepEqual(active, ['Alpha Overdue', 'Bravo Soon']);
+  });
+
   test('When there are many vendors, then the list pages by 50', async () => {
     const first = await viewer.get('/vendors');
     assert.equal(names(first.text).length, 50);

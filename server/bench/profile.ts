@@ -17,10 +17,16 @@ export class QueryProfiler {
   constructor(ds: DataSource) {
     const runner = ds.createQueryRunner();
     const proto = Object.getPrototypeOf(runner) as QueryRunner;
+    proto.query = this.timed(proto.query);
+    // SQLite's driver hands out one runner, created when the database was opened; its `query` is an
+    // own property (BEGIN IMMEDIATE) bound to the original method, so it is wrapped on the instance too.
+    if (Object.prototype.hasOwnProperty.call(runner, 'query')) runner.query = this.timed(runner.query);
     void runner.release();
-    const original = proto.query;
+  }
+
+  private timed(original: QueryRunner['query']): QueryRunner['query'] {
     const self = this;
-    proto.query = async function (this: QueryRunner, ...args: Parameters<QueryRunner['query']>) {
+    return async function (this: QueryRunner, ...args: Parameters<QueryRunner['query']>) {
       const t0 = performance.now();
       try {
         return (await original.apply(this, args)) as unknown;

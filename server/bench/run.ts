@@ -18,7 +18,7 @@ import type { LoadRequest, LoadResult } from './load';
 import { QueryProfiler, type QueryTiming } from './profile';
 import { measureReminderSweep, measureSweepAtScale, type SweepAtScale, type SweepFigures } from './sweep';
 
-const USAGE = `Usage: npm run bench -- [--out FILE] [--duration SECONDS] [--vendors N] [--keep DIR | --reuse DIR] [--profile]
+const USAGE = `Usage: npm run bench -- [--out FILE] [--duration SECONDS] [--vendors N] [--keep DIR | --reuse DIR] [--profile | --profile-all]
 
 Generates a portfolio of 10,000 vendors (30,000 questionnaires of about 80 answers, 20,000 contracts,
 10,000 certifications, 100,000 audit entries) in a fresh SQLite file in a temporary folder, or in the
@@ -32,6 +32,7 @@ this process and measures its pages with 10 concurrent connections.
   --reuse DIR         measure a portfolio generated before with --keep DIR, without generating
   --profile           instead of the load, request each page 20 times one at a time and print its
                       queries: how many, their time, and the slowest of them
+  --profile-all       with --profile: print every distinct query of each page, not the slowest six
   --sweep-vendors N,M time the reminder sweep on portfolios of these sizes, each in a database of
                       its own holding what the reminder rules read (default: 10000,100000; 0: none)
   --sweep-only        time only the reminder sweep at those sizes; no portfolio, no pages
@@ -84,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
         keep: { type: 'string' },
         reuse: { type: 'string' },
         profile: { type: 'boolean' },
+        'profile-all': { type: 'boolean' },
         'sweep-vendors': { type: 'string' },
         'sweep-only': { type: 'boolean' },
         help: { type: 'boolean' },
@@ -145,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
     const startedAt = Date.now();
     await openDatabase(ds);
     // Installed before the services wrap the query runner, so it sees every query.
-    const profiler = args.profile ? new QueryProfiler(ds) : null;
+    const profiler = args.profile || args['profile-all'] ? new QueryProfiler(ds) : null;
     const ctx = createContext({ config, ds, clock: systemClock, logger: createLogger('silent'), transport: createTransport(undefined, dataDir), templatesDir: path.join(dataDir, 'templates') });
     await ctx.vendors.applyIntervals();
     const app = createApp(ctx, { authRateLimit: { windowMs: 60_000, limit: 1000 }, benchBareRoute: true });
@@ -157,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
     const cookie = await signIn(base, ADMIN_EMAIL, PASSWORD);
     const targets = await targetsFor(base, data);
     if (profiler) {
-      await profilePages(profiler, base, targets, cookie, data);
+      await profilePages(profiler, base, targets, cookie, data, args['profile-all'] === true);
       return 0;
     }
     const results: Measured[] = [];
@@ -258,7 +260,7 @@ function runChild(script: string, childArgs: string[], what: string): Promise<nu
  * Requests each page PROFILE_REQUESTS times, one at a time, and prints for each: its time, how many
  * queries it ran and their total time, and its slowest queries (with the time of each).
  */
-async function profilePages(profiler: QueryProfiler, base: string, targets: Target[], cookie: string, data: Dataset): Promise<void> {
+async function profilePages(profiler: QueryProfiler, base: string, targets: Target[], cookie: string, data: Dataset, everyQuery: boolean): Promise<void> {
   for (const t of targets) {
     const headers: Record<string, string> = { ...(t.headers ?? {}), ...(t.staff ? { cookie } : {}) };
     await checkOnce(base, t, headers);
@@ -278,7 +280,7 @@ async function profilePages(profiler: QueryProfiler, base: string, targets: Targ
     const bySql = new Map<string, number[]>();
     for (const qs of perRequest) for (const q of qs) bySql.set(q.sql, [...(bySql.get(q.sql) ?? []), q.ms]);
     const rows = [...bySql].map(([sql, ms]) => ({ sql, per: ms.length / PROFILE_REQUESTS, ms: ms.reduce((a, b) => a + b, 0) / PROFILE_REQUESTS })).sort((a, b) => b.ms - a.ms);
-    for (const r of rows.slice(0, 6)) log(`  ${r.ms.toFixed(2).padStart(7)} ms  ×${r.per.toFixed(1).padEnd(4)} ${r.sql.replace(/\s+/g, ' ').slice(0, 260)}`);
+    for (const r of rows.slice(0, everyQuery ? rows.length : 6)) log(`  ${r.ms.toFixed(2).padStart(7)} ms  ×${r.per.toFixed(1).padEnd(4)} ${r.sql.replace(/\s+/g, ' ').slice(0, 260)}`);
   }
 }
 

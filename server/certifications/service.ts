@@ -751,10 +751,18 @@ export class CertificationService {
    * The disposal certificate of the current offboarding: one signed since the vendor last moved to
    * offboarding (any signed one when it never moved there through Oversight), and any open request.
    */
-  async disposalState(vendorId: number, m: EntityManager = this.d.ds.manager): Promise<{ signed: Certification | null; open: Certification | null; since: Date | null }> {
+  async disposalState(
+    vendorId: number,
+    m: EntityManager = this.d.ds.manager,
+    /** The vendor's certifications as forVendor reads them, when the caller has them already. */
+    all?: Certification[],
+  ): Promise<{ signed: Certification | null; open: Certification | null; since: Date | null }> {
+    const wanted: CertificationStatus[] = ['requested', 'uploaded', 'signed'];
     const [since, certs] = await Promise.all([
       this.enteredOffboardingAt(m, vendorId),
-      m.find(Certification, { where: { vendorId, purpose: 'disposal', status: In(['requested', 'uploaded', 'signed']) }, order: { requestedAt: 'DESC', id: 'DESC' } }),
+      all
+        ? all.filter((c) => c.vendorId === vendorId && c.purpose === 'disposal' && wanted.includes(c.status))
+        : m.find(Certification, { where: { vendorId, purpose: 'disposal', status: In(wanted) }, order: { requestedAt: 'DESC', id: 'DESC' } }),
     ]);
     const signed = certs.find((c) => c.status === 'signed' && c.signedAt && (!since || c.signedAt >= since)) ?? null;
     const open = certs.find((c) => OPEN_STATUSES.includes(c.status)) ?? null;

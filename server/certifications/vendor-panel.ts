@@ -1,6 +1,6 @@
 import type { Role } from '../accounts/entities';
 import type { Context } from '../context';
-import type { Vendor } from '../vendors/entities';
+import type { Vendor, VendorContact } from '../vendors/entities';
 import { certificationRow } from './present';
 
 /**
@@ -8,11 +8,13 @@ import { certificationRow } from './present';
  * the role may request one, and where the disposal certificate of an offboarding stands (which also
  * decides whether the status form offers the administrator's override).
  */
-export async function vendorCertificationPanel(ctx: Context, v: Vendor, role: Role) {
+export async function vendorCertificationPanel(ctx: Context, v: Vendor, role: Role, contacts: VendorContact[]) {
   const service = ctx.certifications;
-  const [all, disposal, contacts] = await Promise.all([service.forVendor(v.id), service.disposalState(v.id), ctx.vendors.securityContacts([v.id])]);
-  const today = service.today();
   const gated = v.status === 'offboarding' && v.inScope;
+  const all = await service.forVendor(v.id);
+  // The disposal certificate's state is shown, and decides anything, only while the gate applies.
+  const disposal = gated ? await service.disposalState(v.id, undefined, all) : { signed: null, open: null };
+  const today = service.today();
   return {
     rows: all.map((c) => certificationRow(c, new Map([[v.id, v.legalName]]), today)),
     canRequest: (role === 'admin' || role === 'legal') && v.status !== 'terminated',
@@ -21,7 +23,7 @@ export async function vendorCertificationPanel(ctx: Context, v: Vendor, role: Ro
       gated,
       signedId: disposal.signed?.id ?? null,
       openId: disposal.open?.id ?? null,
-      hasSecurityContact: contacts.has(v.id),
+      hasSecurityContact: contacts.some((c) => c.vendorId === v.id && c.isSecurityContact),
       templateId: ctx.certificationTemplates.forPurpose('disposal')?.id ?? null,
       /** The status form offers an administrator the override. */
       overridable: gated && !disposal.signed && role === 'admin',

@@ -127,8 +127,8 @@ export function contractApi(ctx: Context): Router {
     const query = parseInput(matrixQuerySchema, req.query);
     const page = pageNumber(req.query.page);
     const pageSize = parseInput(pageSizeSchema, req.query.pageSize);
-    const [{ vendors, total }, shares] = await Promise.all([contracts.matrix(query, page, pageSize), contracts.shares()]);
-    const states = await contracts.vendorStates(vendors.map((v) => v.id));
+    const [{ vendors, total, facts }, shares] = await Promise.all([contracts.matrix(query, page, pageSize), contracts.shares()]);
+    const states = await contracts.vendorStates(vendors.map((v) => v.id), facts);
     res.json({
       shares: shares.map((s) => ({ clauseId: s.clause.id, covered: s.covered, of: s.of, percent: s.percent })),
       data: vendors.map((v) => {

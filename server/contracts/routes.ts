@@ -152,8 +152,8 @@ export function contractRoutes(ctx: Context): Router {
   r.get('/contracts/matrix', staff, async (req, res) => {
     const query = parseInput(matrixQuerySchema, req.query);
     const page = pageNumber(req.query.page);
-    const [{ vendors: rows, total }, shares] = await Promise.all([contracts.matrix(query, page, PAGE_SIZE), contracts.shares()]);
-    const states = await contracts.vendorStates(rows.map((v) => v.id));
+    const [{ vendors: rows, total, facts }, shares] = await Promise.all([contracts.matrix(query, page, PAGE_SIZE), contracts.shares()]);
+    const states = await contracts.vendorStates(rows.map((v) => v.id), facts);
     const clauses = catalogue.list();
     res.render('contracts/matrix', {
       title: 'Clause coverage across vendors',
@@ -203,9 +203,9 @@ export function contractRoutes(ctx: Context): Router {
     res.write(matrixCsv(clauses, [], new Map(), true));
     const batch = 500;
     for (let page = 1; ; page++) {
-      const { vendors: rows } = await contracts.matrix(query, page, batch);
+      const { vendors: rows, facts } = await contracts.matrix(query, page, batch);
       if (rows.length === 0) break;
-      const states = await contracts.vendorStates(rows.map((v) => v.id));
+      const states = await contracts.vendorStates(rows.map((v) => v.id), facts);
       if (!res.write(matrixCsv(clauses, rows, states, false))) await new Promise((resolve) => res.once('drain', resolve));
       if (rows.length < batch) break;
     }

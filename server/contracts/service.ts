@@ -116,6 +116,12 @@ function allNotApplicableSql(param: string): string {
   return `(EXISTS (SELECT 1 FROM "contracts" "k" WHERE "k"."vendorId" = "v"."id" AND "k"."status" = 'active') AND NOT EXISTS (SELECT 1 FROM "contracts" "k" WHERE "k"."vendorId" = "v"."id" AND "k"."status" = 'active' AND NOT EXISTS (SELECT 1 FROM "contract_clauses" "cc" WHERE "cc"."contractId" = "k"."id" AND "cc"."clauseId" = :${param} AND "cc"."status" = 'not_applicable')))`;
 }
 
+/** The vendor and its number of subprocessors, when the caller has read them already (the vendor page). */
+export interface KnownVendor {
+  vendor: Vendor;
+  subprocessorCount: number;
+}
+
 /** Contracts, their documents and clause reviews, and the coverage of vendors and of the portfolio. */
 export class ContractService {
   private readonly sharedShares: SharedFigures<ClauseShare[]>;
@@ -428,18 +434,45 @@ export class ContractService {
   }
 
   /** Coverage of several vendors at once (a page of the matrix): four queries whatever their number. */
-  async vendorStates(vendorIds: number[]): Promise<Map<number, { facts: VendorFacts; activeContracts: number; states: Map<string, VendorClauseState> }>> {
+  async vendorStates(
+    vendorIds: number[],
+    /** The vendors' facts when the caller has them (matrix() returns them with its page). */
+    known?: Map<number, VendorFacts>,
+  ): Promise<Map<number, { facts: VendorFacts; activeContracts: number; states: Map<string, VendorClauseState> }>> {
     const out = new Map<number, { facts: VendorFacts; activeContracts: number; states: Map<string, VendorClauseState> }>();
-    if (vendorIds.length === 0) return out;
-    const [facts, active] = await Promise.all([this.facts(vendorIds), this.repo.find({ where: { vendorId: In(vendorIds), status: 'active' }, select: ['id', 'vendorId'] })]);
-    const rows = await this.clauseRows(active.map((c) => c.id));
+    const ids = [...new Set(vendorIds)];
+    if (ids.length === 0) return out;
+    // Active contracts with their clause reviews in one pass over the covering indexes: (vendorId,
+    // status) of contracts, (contractId, clauseId, status) of clause rows.
+    const [facts, raw] = await Promise.all([
+      known && ids.every((id) => known.has(id)) ? known : this.facts(ids),
+      this.repo
+        .createQueryBuilder('k')
+        .select('k.vendorId', 'vendorId')
+        .addSelect('k.id', 'contractId')
+        .addSelect('cc.clauseId', 'clauseId')
+        .addSelect('cc.status', 'status')
+        .leftJoin(ContractClause, 'cc', 'cc.contractId = k.id')
+        .where('k.vendorId IN (:...ids)', { ids })
+        .andWhere('k.status = :active', { active: 'active' })
+        .getRawMany<{ vendorId: number | string; contractId: number | string; clauseId: string | null; status: ContractClauseState | null }>(),
+    ]);
+    const contractsOf = new Map<number, Set<number>>();
+    const reviewed = new Map<string, ContractClauseState>();
+    for (const r of raw) {
+      const vendorId = Number(r.vendorId);
+      const contractId = Number(r.contractId);
+      if (!contractsOf.has(vendorId)) contractsOf.set(vendorId, new Set());
+      contractsOf.get(vendorId)!.add(contractId);
+      if (r.clauseId !== null && r.status !== null) reviewed.set(`${contractId}\u0000${r.clauseId}`, r.status);
+    }
     for (const id of vendorIds) {
       const f = facts.get(id);
       if (!f) continue;
-      const contracts = active.filter((c) => c.vendorId === id);
+      const contracts = [...(contractsOf.get(id) ?? [])];
       const states = new Map<string, VendorClauseState>();
       for (const clause of this.d.catalogue.applicable(f)) {
-        states.set(clause.id, combineClause(contracts.map((c) => rows.get(c.id)?.get(clause.id)?.status ?? 'not_reviewed')));
+        states.set(clause.id, combineClause(contracts.map((c) => reviewed.get(`${c}\u0000${clause.id}`) ?? 'not_reviewed')));
       }
       out.set(id, { facts: f, activeContracts: contracts.length, states });
     }
@@ -447,11 +480,13 @@ export class ContractService {
   }
 
   /** One vendor's coverage: its active contracts combined clause by clause, with each contract's own review. */
-  async vendorCoverage(vendorId: number): Promise<VendorCoverage> {
-    const vendor = await this.d.ds.getRepository(Vendor).findOne({ where: { id: vendorId } });
-    if (!vendor) throw new NotFoundError('No such vendor.');
-    const [contracts, facts] = await Promise.all([this.forVendor(vendorId), this.facts([vendorId])]);
-    const f = facts.get(vendorId)!;
+  async vendorCoverage(vendorId: number, known?: KnownVendor): Promise<VendorCoverage> {
+    const vendor = known?.vendor ?? (await this.d.ds.getRepository(Vendor).findOne({ where: { id: vendorId } }));
+    if (!vendor || vendor.id !== vendorId) throw new NotFoundError('No such vendor.');
+    const [contracts, f] = await Promise.all([
+      this.forVendor(vendorId),
+      known ? { piElements: vendor.piElements, inScope: vendor.inScope, subprocessorCount: known.subprocessorCount } : this.facts([vendorId]).then((m) => m.get(vendorId)!),
+    ]);
     const activeContracts = contracts.filter((c) => c.status === 'active');
     const rows = await this.clauseRows(activeContracts.map((c) => c.id));
     const applicable = this.d.catalogue.applicable(f);
@@ -478,19 +513,54 @@ export class ContractService {
   }
 
   /** What the vendor page shows: contracts by status, coverage, gaps and open amendments. */
-  async vendorSummary(vendorId: number) {
-    const cov = await this.vendorCoverage(vendorId);
-    const openAmendments = await this.d.ds.getRepository(ContractAmendment).count({ where: { vendorId, status: In(OPEN_AMENDMENT_STATUSES) } });
+  async vendorSummary(vendorId: number, known?: KnownVendor) {
+    const [{ contracts, clauses }, openAmendments] = await Promise.all([
+      this.summaryCoverage(vendorId, known),
+      this.d.ds.getRepository(ContractAmendment).count({ where: { vendorId, status: In(OPEN_AMENDMENT_STATUSES) } }),
+    ]);
     const counts: Record<ContractStatus, number> = { draft: 0, active: 0, expired: 0, terminated: 0 };
-    for (const c of [...cov.activeContracts, ...cov.otherContracts]) counts[c.status] += 1;
+    for (const status of contracts) counts[status] += 1;
     return {
-      total: cov.activeContracts.length + cov.otherContracts.length,
+      total: contracts.length,
       counts,
-      applicable: cov.clauses.length,
-      percent: cov.percent,
-      gaps: cov.clauses.filter((x) => x.state !== 'present' && x.state !== 'not_applicable').map((x) => ({ id: x.clause.id, title: x.clause.title, state: x.state })),
+      applicable: clauses.length,
+      percent: coveragePercent(clauses.map((x) => x.state)),
+      gaps: clauses.filter((x) => x.state !== 'present' && x.state !== 'not_applicable').map((x) => ({ id: x.clause.id, title: x.clause.title, state: x.state })),
       openAmendments,
     };
+  }
+
+  /**
+   * What the summary needs of vendorCoverage: each contract's status and the combined state of each
+   * applicable clause. With the vendor known, one query: the vendor's contracts with the clause
+   * reviews of the active ones (the columns of the covering indexes only).
+   */
+  private async summaryCoverage(vendorId: number, known?: KnownVendor): Promise<{ contracts: ContractStatus[]; clauses: { clause: Clause; state: VendorClauseState }[] }> {
+    if (!known) {
+      const cov = await this.vendorCoverage(vendorId);
+      return { contracts: [...cov.activeContracts, ...cov.otherContracts].map((c) => c.status), clauses: cov.clauses };
+    }
+    if (known.vendor.id !== vendorId) throw new NotFoundError('No such vendor.');
+    const raw = await this.repo
+      .createQueryBuilder('k')
+      .select('k.id', 'contractId')
+      .addSelect('k.status', 'contractStatus')
+      .addSelect('cc.clauseId', 'clauseId')
+      .addSelect('cc.status', 'status')
+      .leftJoin(ContractClause, 'cc', 'cc.contractId = k.id AND k.status = :active', { active: 'active' })
+      .where('k.vendorId = :vendorId', { vendorId })
+      .getRawMany<{ contractId: number | string; contractStatus: ContractStatus; clauseId: string | null; status: ContractClauseState | null }>();
+    const statusOf = new Map<number, ContractStatus>();
+    const reviewed = new Map<string, ContractClauseState>();
+    for (const r of raw) {
+      const id = Number(r.contractId);
+      statusOf.set(id, r.contractStatus);
+      if (r.clauseId !== null && r.status !== null) reviewed.set(`${id}\u0000${r.clauseId}`, r.status);
+    }
+    const active = [...statusOf].filter(([, s]) => s === 'active').map(([id]) => id);
+    const facts: VendorFacts = { piElements: known.vendor.piElements, inScope: known.vendor.inScope, subprocessorCount: known.subprocessorCount };
+    const clauses = this.d.catalogue.applicable(facts).map((clause) => ({ clause, state: combineClause(active.map((id) => reviewed.get(`${id}\u0000${clause.id}`) ?? 'not_reviewed')) }));
+    return { contracts: [...statusOf.values()], clauses };
   }
 
   /** The matrix filter as SQL over vendors "v"; a missing-clause filter names a clause of the catalogue. */
@@ -512,13 +582,20 @@ export class ContractService {
   }
 
   /** One page of the portfolio matrix (vendors by name) and the total. */
-  async matrix(f: MatrixFilter, page: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number }> {
+  async matrix(f: MatrixFilter, page: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number; facts: Map<number, VendorFacts> }> {
     const base = () => this.applyMatrixFilter(this.vendorQuery(), f);
-    const [vendors, total] = await Promise.all([
-      base().orderBy('v.legalNameKey', 'ASC').addOrderBy('v.id', 'ASC').offset((page - 1) * pageSize).limit(pageSize).getMany(),
-      base().getCount(),
-    ]);
-    return { vendors, total };
+    // What a row shows of a vendor, and what applicability is decided from (with the number of
+    // subprocessors, counted by index per vendor of the page), so vendorStates need not read them again.
+    const page_ = base()
+      .select(['v.id', 'v.legalName', 'v.status', 'v.tier', 'v.inScope', 'v.piElements'])
+      .addSelect('(SELECT COUNT(*) FROM "vendor_subprocessors" "s" WHERE "s"."vendorId" = "v"."id")', 'subprocessorCount')
+      .orderBy('v.legalNameKey', 'ASC')
+      .addOrderBy('v.id', 'ASC')
+      .offset((page - 1) * pageSize)
+      .limit(pageSize);
+    const [{ entities: vendors, raw }, total] = await Promise.all([page_.getRawAndEntities<{ subprocessorCount: number | string }>(), base().getCount()]);
+    const facts = new Map(vendors.map((v, i) => [v.id, { piElements: v.piElements, inScope: v.inScope, subprocessorCount: Number(raw[i]?.subprocessorCount ?? 0) }]));
+    return { vendors, total, facts };
   }
 
   /**

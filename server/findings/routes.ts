@@ -56,11 +56,9 @@ export function findingRoutes(ctx: Context): Router {
   r.get('/findings', staff, async (req, res) => {
     const query = parseInput(findingListQuerySchema, req.query);
     const page = pageNumber(req.query.page);
-    const { findings: rows, total } = await findings.list(toFindingFilter(query), page, PAGE_SIZE);
-    const [vendorNames, userNames] = await Promise.all([
-      findings.vendorNames(query.vendor ? [...rows, { vendorId: query.vendor }] : rows),
-      findings.userNames(rows),
-    ]);
+    const { findings: rows, total, vendorNames, userNames } = await findings.listWithNames(toFindingFilter(query), page, PAGE_SIZE);
+    // A vendor filter names its vendor even when the page holds none of its findings.
+    if (query.vendor && !vendorNames.has(query.vendor)) for (const [id, n] of await findings.vendorNames([{ vendorId: query.vendor }])) vendorNames.set(id, n);
     const now = ctx.clock.now();
     res.render('findings/list', {
       title: 'Findings',

@@ -331,6 +331,36 @@ export class FindingService {
     return { findings, total };
   }
 
+  /**
+   * One page of the filtered list with the names it shows (the vendor's, and the owner's, creator's
+   * and approver's), read in the page's own query by primary key, and the total count.
+   */
+  async listWithNames(filter: FindingFilter, page: number, pageSize: number): Promise<{ findings: Finding[]; total: number; vendorNames: Map<number, string>; userNames: Map<number, string> }> {
+    const base = () => this.applyFilter(this.repo.createQueryBuilder('f'), filter);
+    const name = (table: string, column: string, ref: string) => `(SELECT "n"."${column}" FROM "${table}" "n" WHERE "n"."id" = "f"."${ref}")`;
+    const qb = base()
+      .addSelect(name('vendors', 'legalName', 'vendorId'), 'vendorName')
+      .addSelect(name('users', 'name', 'ownerId'), 'ownerName')
+      .addSelect(name('users', 'name', 'createdById'), 'createdByName')
+      .addSelect(name('users', 'name', 'riskAcceptedById'), 'riskAcceptedByName')
+      .orderBy('f.createdAt', 'DESC')
+      .addOrderBy('f.id', 'DESC')
+      .offset((page - 1) * pageSize)
+      .limit(pageSize);
+    type Names = { vendorName: string | null; ownerName: string | null; createdByName: string | null; riskAcceptedByName: string | null };
+    const [{ entities: findings, raw }, total] = await Promise.all([qb.getRawAndEntities<Names>(), base().getCount()]);
+    const vendorNames = new Map<number, string>();
+    const userNames = new Map<number, string>();
+    findings.forEach((f, i) => {
+      const r = raw[i]!;
+      if (r.vendorName !== null) vendorNames.set(f.vendorId, r.vendorName);
+      if (f.ownerId !== null && r.ownerName !== null) userNames.set(f.ownerId, r.ownerName);
+      if (f.createdById !== null && r.createdByName !== null) userNames.set(f.createdById, r.createdByName);
+      if (f.riskAcceptedById !== null && r.riskAcceptedByName !== null) userNames.set(f.riskAcceptedById, r.riskAcceptedByName);
+    });
+    return { findings, total, vendorNames, userNames };
+  }
+
   /** Legal names of the vendors of a page of findings, in one query. */
   async vendorNames(findings: Pick<Finding, 'vendorId'>[]): Promise<Map<number, string>> {
     const wanted = [...new Set(findings.map((f) => f.vendorId))];

@@ -64,14 +64,16 @@ export class DatabaseSessionStore extends session.Store {
 
   override get(sid: string, cb: Callback): void {
     const id = sha256Hex(sid);
-    this.repo
-      .findOne({ where: { id }, select: ['id', 'data', 'expiresAt'] })
-      .then((row) => {
-        if (!row || row.expiresAt <= this.clock.now()) {
+    // Read on every request: plain SQL, without building and mapping an entity query.
+    const [sql, params] = this.ds.driver.escapeQueryWithParameters('SELECT "data", "expiresAt" FROM "sessions" WHERE "id" = :id', { id }, {});
+    (this.ds.query(sql, params) as Promise<{ data: string; expiresAt: string }[]>)
+      .then(([row]) => {
+        const expiresAt = row ? Date.parse(row.expiresAt) : NaN;
+        if (!row || !(expiresAt > this.clock.now().getTime())) {
           this.known.delete(id);
           return cb(null, null);
         }
-        this.remember(id, row.expiresAt.getTime());
+        this.remember(id, expiresAt);
         cb(null, JSON.parse(row.data) as SessionData);
       })
       .catch((err: unknown) => cb(err));

@@ -112,7 +112,7 @@ export function portalRoutes(ctx: Context): Router {
     if (!service.editable(q)) {
       return res.render('portal/readonly', { title: q.title, q, sections: answeredSections(q, v.answers, v.filesByQuestion, service.today()), statusText: statusText(q) });
     }
-    const vendorName = (await ctx.vendors.get(q.vendorId)).legalName;
+    const vendorName = (await ctx.vendors.namesById([q.vendorId])).get(q.vendorId) ?? '';
     const round = await service.openRound(q);
     const located = new Map(q.snapshot.sections.flatMap((s) => s.questions.map((x) => [x.id, { sectionId: s.id, text: x.text }] as const)));
     const clarifications = round ? round.questions.map((x) => ({ ...x, ...located.get(x.questionId)! })) : [];
@@ -142,10 +142,9 @@ export function portalRoutes(ctx: Context): Router {
     const action = typeof body.action === 'string' ? body.action : 'save';
     const removeMatch = /^remove:(\d{1,9})$/.exec(action);
     const { errors } = await service.saveSection(actor(req), q, section, body, uploads, removeMatch ? Number(removeMatch[1]) : null);
-    const fresh = await service.get(q.id);
     if (Object.keys(errors).length > 0) {
       res.status(400);
-      return renderSection(res, fresh, section, index, { errors, typed: body });
+      return renderSection(res, await service.get(q.id), section, index, { errors, typed: body });
     }
     const base = res.locals.base as string;
     if (action === 'next') {

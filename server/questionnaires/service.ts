@@ -127,7 +127,8 @@ export class QuestionnaireService {
   async forVendor(vendorId: number): Promise<Questionnaire[]> {
     return this.d.ds.getRepository(Questionnaire).find({
       where: { vendorId },
-      select: ['id', 'vendorId', 'title', 'templateId', 'templateVersion', 'status', 'dueDate', 'sentAt', 'submittedAt', 'recipientName', 'recipientEmail', 'firstOpenedAt'],
+      // With what the vendor page's risk history shows (ReviewService.riskHistory).
+      select: ['id', 'vendorId', 'title', 'templateId', 'templateVersion', 'status', 'dueDate', 'sentAt', 'submittedAt', 'recipientName', 'recipientEmail', 'firstOpenedAt', 'score', 'residualRating', 'decidedAt', 'decisionReason'],
       order: { sentAt: 'DESC', id: 'DESC' },
     });
   }
@@ -301,14 +302,21 @@ export class QuestionnaireService {
    */
   async resolveLink(token: string): Promise<{ questionnaire: Questionnaire; link: QuestionnaireLink }> {
     if (!/^[A-Za-z0-9_-]{40,60}$/.test(token)) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
-    const link = await this.d.ds.getRepository(QuestionnaireLink).findOne({ where: { tokenHash: sha256Hex(token) } });
-    if (!link) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
-    const q = await this.hydrate(await this.d.ds.getRepository(Questionnaire).findOneByOrFail({ id: link.questionnaireId }));
-    const contact = await this.senderContact(q);
-    if (link.revokedAt) throw new GoneError(`This questionnaire was withdrawn. ${contact}`);
-    if (link.replacedAt) throw new GoneError(`A newer link to this questionnaire was sent; use the most recent email. ${contact}`);
-    if (this.d.clock.now() > link.expiresAt) throw new GoneError(`This link has expired. ${contact}`);
-    return { questionnaire: q, link };
+    // The link and its questionnaire in one query; every page of the portal starts here.
+    const found = (await this.d.ds
+      .getRepository(QuestionnaireLink)
+      .createQueryBuilder('l')
+      .innerJoinAndMapOne('l.questionnaire', Questionnaire, 'q', 'q.id = l.questionnaireId')
+      .where('l.tokenHash = :hash', { hash: sha256Hex(token) })
+      .getOne()) as (QuestionnaireLink & { questionnaire?: Questionnaire }) | null;
+    if (!found?.questionnaire) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
+    const { questionnaire, ...link } = found;
+    const q = await this.hydrate(questionnaire);
+    // Whom to contact is looked up only for a link that no longer works.
+    if (link.revokedAt) throw new GoneError(`This questionnaire was withdrawn. ${await this.senderContact(q)}`);
+    if (link.replacedAt) throw new GoneError(`A newer link to this questionnaire was sent; use the most recent email. ${await this.senderContact(q)}`);
+    if (this.d.clock.now() > link.expiresAt) throw new GoneError(`This link has expired. ${await this.senderContact(q)}`);
+    return { questionnaire: q, link: Object.assign(new QuestionnaireLink(), link) };
   }
 
   private async senderContact(q: Questionnaire): Promise<string> {
@@ -331,7 +339,7 @@ export class QuestionnaireService {
   }
 
   async answers(questionnaireId: number): Promise<Answers> {
-    const rows = await this.d.ds.getRepository(QuestionnaireAnswer).find({ where: { questionnaireId } });
+    const rows = await this.d.ds.getRepository(QuestionnaireAnswer).find({ where: { questionnaireId }, select: ['id', 'questionId', 'value'] });
     return new Map(rows.map((r) => [r.questionId, r.value]));
   }
 
@@ -415,8 +423,9 @@ export class QuestionnaireService {
       }
       accepted.push({ questionId: up.questionId, fileName: sanitizeFileName(up.originalName), mediaType, buffer: up.buffer });
     }
-    const existingCount = await this.d.ds.getRepository(EvidenceFile).count({ where: { questionnaireId: q.id } });
-    if (existingCount + accepted.length - (removeFileId ? 1 : 0) > this.d.maxFiles) {
+    // The limit is counted only when files are added (without them the save cannot pass it).
+    const existingCount = accepted.length > 0 ? await this.d.ds.getRepository(EvidenceFile).count({ where: { questionnaireId: q.id } }) : 0;
+    if (accepted.length > 0 && existingCount + accepted.length - (removeFileId ? 1 : 0) > this.d.maxFiles) {
       for (const a of accepted) errors[a.questionId] = `A questionnaire can hold at most ${this.d.maxFiles} files; remove one first.`;
       accepted.length = 0;
     }
@@ -427,9 +436,11 @@ export class QuestionnaireService {
         const now = this.d.clock.now();
         // Claims the questionnaire's row first: on PostgreSQL a submission running at the same moment
         // waits for this save (and then scores its answers), or this save waits and finds it submitted.
-        if (!(await this.stillEditable(m, q.id, now))) throw new ConflictError('This questionnaire has been submitted; its answers can no longer be changed.');
-        const fresh = await m.findOneByOrFail(Questionnaire, { id: q.id });
-        const existing = new Map((await m.find(QuestionnaireAnswer, { where: { questionnaireId: q.id, questionId: In([...values.keys(), '']) } })).map((a) => [a.questionId, a]));
+        const started = await this.claimForSave(m, q.id, now);
+        if (started === null) throw new ConflictError('This questionnaire has been submitted; its answers can no longer be changed.');
+        const existing = new Map(
+          (await m.find(QuestionnaireAnswer, { where: { questionnaireId: q.id, questionId: In([...values.keys(), '']) }, select: ['id', 'questionId', 'value'] })).map((a) => [a.questionId, a]),
+        );
         let changed = 0;
         for (const [questionId, value] of values) {
           const row = existing.get(questionId);
@@ -455,10 +466,8 @@ export class QuestionnaireService {
           await m.delete(EvidenceFile, { id: removed.id });
           await recordAudit(m, this.d.clock, actor, { action: 'evidence.removed', entityType: 'questionnaire', entityId: q.id, details: { fileId: removed.id, fileName: removed.fileName } });
         }
-        const status: QuestionnaireStatus = fresh.status === 'sent' ? 'in_progress' : fresh.status;
-        await m.update(Questionnaire, { id: q.id }, { status, lastSavedAt: now, updatedAt: now });
         if (changed > 0) await recordAudit(m, this.d.clock, actor, { action: 'questionnaire.answers_saved', entityType: 'questionnaire', entityId: q.id, details: { section: section.id, answers: changed } });
-        if (fresh.status === 'sent') await recordAudit(m, this.d.clock, actor, { action: 'questionnaire.started', entityType: 'questionnaire', entityId: q.id, changes: { status: ['sent', 'in_progress'] } });
+        if (started) await recordAudit(m, this.d.clock, actor, { action: 'questionnaire.started', entityType: 'questionnaire', entityId: q.id, changes: { status: ['sent', 'in_progress'] } });
       });
     } catch (err) {
       await Promise.all(stored.map((s) => this.d.evidence.remove(s.storedName)));
@@ -472,6 +481,20 @@ export class QuestionnaireService {
   private async stillEditable(m: EntityManager, id: number, now: Date): Promise<boolean> {
     const res = await m.createQueryBuilder().update(Questionnaire).set({ updatedAt: now }).where('id = :id AND status IN (:...open)', { id, open: ['sent', 'in_progress', 'returned'] }).execute();
     return res.affected === 1;
+  }
+
+  /**
+   * Marks the questionnaire saved now if the vendor may still change it, moving a sent one to in
+   * progress; the update locks the row until the transaction ends. Returns whether this save started
+   * it (it was sent), or null when it can no longer be changed.
+   */
+  private async claimForSave(m: EntityManager, id: number, now: Date): Promise<boolean | null> {
+    const update = (set: Partial<Questionnaire>, statuses: QuestionnaireStatus[]) =>
+      m.createQueryBuilder().update(Questionnaire).set(set).where('id = :id AND status IN (:...statuses)', { id, statuses }).execute();
+    // Most saves are of a questionnaire already in progress: one statement.
+    if ((await update({ lastSavedAt: now, updatedAt: now }, ['in_progress', 'returned'])).affected === 1) return false;
+    if ((await update({ status: 'in_progress', lastSavedAt: now, updatedAt: now }, ['sent'])).affected === 1) return true;
+    return null;
   }
 
   /** The required questions (among those shown) still unanswered, in order. */

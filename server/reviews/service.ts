@@ -247,13 +247,22 @@ export class ReviewService {
     });
   }
 
-  /** Each assessment of a vendor with its score, rating and findings by severity, newest first. */
-  async riskHistory(vendorId: number) {
-    const rows = await this.d.ds.getRepository(Questionnaire).find({
-      where: { vendorId, status: In(['submitted', 'returned', 'approved', 'rejected']) },
-      select: ['id', 'title', 'templateId', 'templateVersion', 'status', 'score', 'residualRating', 'submittedAt', 'decidedAt', 'decisionReason'],
-      order: { submittedAt: 'DESC', id: 'DESC' },
-    });
+  /**
+   * Each assessment of a vendor with its score, rating and findings by severity, newest first. The
+   * vendor page passes the vendor's questionnaires it has read already (QuestionnaireService.forVendor
+   * reads the columns used here), which saves reading them twice.
+   */
+  async riskHistory(vendorId: number, questionnaires?: Questionnaire[]) {
+    const assessed = ['submitted', 'returned', 'approved', 'rejected'];
+    const rows = questionnaires
+      ? questionnaires
+          .filter((q) => q.vendorId === vendorId && assessed.includes(q.status))
+          .sort((a, b) => (b.submittedAt?.getTime() ?? -Infinity) - (a.submittedAt?.getTime() ?? -Infinity) || b.id - a.id)
+      : await this.d.ds.getRepository(Questionnaire).find({
+          where: { vendorId, status: In(assessed) },
+          select: ['id', 'title', 'templateId', 'templateVersion', 'status', 'score', 'residualRating', 'submittedAt', 'decidedAt', 'decisionReason'],
+          order: { submittedAt: 'DESC', id: 'DESC' },
+        });
     if (rows.length === 0) return [];
     const counts = await this.d.ds
       .getRepository(Finding)

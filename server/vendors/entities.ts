@@ -12,7 +12,7 @@ export const REASSESSMENT_STARTS = ['send', 'notify_owner'] as const;
 export type ReassessmentStart = (typeof REASSESSMENT_STARTS)[number];
 
 @Entity('vendors')
-@Index('IDX_vendors_status_scope', ['status', 'inScope'])
+@Index('IDX_vendors_status_scope_next', ['status', 'inScope', 'nextReassessmentOn'])
 export class Vendor {
   @PrimaryGeneratedColumn()
   id!: number;

@@ -32,6 +32,8 @@ import { STATUS_LABELS as QUESTIONNAIRE_STATUS_LABELS } from '../questionnaires/
 import { vendorCertificationPanel } from '../certifications/vendor-panel';
 
 const PAGE_SIZE = 50;
+/** What a row of the list page shows of a vendor (see vendorRow); the rest is not read. */
+const LIST_COLUMNS = ['legalName', 'tradingName', 'status', 'tier', 'tierOverride', 'inScope', 'lastAssessedOn', 'nextReassessmentOn', 'lastScore', 'residualRating', 'businessOwnerId'] as const;
 const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
 
 const editors = requireRole('admin', 'procurement');
@@ -98,8 +100,8 @@ export function vendorRoutes(ctx: Context): Router {
   r.get('/', async (req, res) => {
     const query = parseInput(listQuerySchema, req.query);
     const page = pageNumber(req.query.page);
-    const { vendors: rows, total } = await vendors.list(toFilter(query), page, PAGE_SIZE);
-    const owners = await vendors.usersById(rows.map((v) => v.businessOwnerId));
+    const [{ vendors: rows, total }, users] = await Promise.all([vendors.list(toFilter(query), page, PAGE_SIZE, LIST_COLUMNS), vendors.userDirectory()]);
+    const owners = new Map(users.map((u) => [u.id, u]));
     const certifications = await ctx.certifications.summaries(rows.map((v) => v.id));
     const today = vendors.today();
     const filtered = Object.entries(query).some(([k, v]) => v !== undefined && k !== 'sort' && k !== 'dir');
@@ -112,7 +114,7 @@ export function vendorRoutes(ctx: Context): Router {
       pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
       query,
       filtered,
-      ownerOptions: await vendors.ownerOptions(),
+      ownerOptions: users.filter((u) => u.active).map((u) => ({ id: u.id, name: u.name })),
       assessmentOptions: [...Object.entries(ASSESSMENT_STATE_LABELS).map(([value, label]) => ({ value, label })), { value: 'outside_cycle', label: 'Not assessed within its cycle (never or overdue)' }],
       ...formOptions,
       href: (extra: Record<string, string>) => `/vendors?${queryString(query, extra)}`,
@@ -193,17 +195,19 @@ export function vendorRoutes(ctx: Context): Router {
   /** Renders the vendor page; forms on it that fail come back here with their section's errors. */
   const renderDetail = async (req: Request, res: Response, id: number, form?: { section: string; errors: Record<string, string>; values: Record<string, unknown> }) => {
     const v = await vendors.get(id);
-    const [contacts, subprocessors, timeline, users, questionnaires, riskHistory] = await Promise.all([
+    const [contacts, subprocessors, timeline, users, questionnaires] = await Promise.all([
       vendors.contacts(id),
       vendors.subprocessors(id),
       vendors.timeline(id),
       vendors.usersById([v.businessOwnerId, v.tierOverrideById]),
       ctx.questionnaires.forVendor(id),
-      ctx.reviews.riskHistory(id),
     ]);
     const role = req.user!.role;
-    const certificationPanel = await vendorCertificationPanel(ctx, v, role);
-    const contractSummary = await ctx.contracts.vendorSummary(id);
+    const [riskHistory, certificationPanel, contractSummary] = await Promise.all([
+      ctx.reviews.riskHistory(id, questionnaires),
+      vendorCertificationPanel(ctx, v, role, contacts),
+      ctx.contracts.vendorSummary(id, { vendor: v, subprocessorCount: subprocessors.length }),
+    ]);
     const reminders = await ctx.ds.getRepository(Reminder).find({ where: { vendorId: id }, order: { createdAt: 'DESC', id: 'DESC' }, take: 6 });
     res.render('vendors/show', {
       reminders: reminders.slice(0, 5),

@@ -451,12 +451,22 @@ export class VendorService {
     return qb;
   }
 
-  /** One page of the filtered, sorted list and the total count. */
-  async list(f: VendorFilter, page: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number }> {
-    const base = () => this.applyFilter(this.repo.createQueryBuilder('v'), f);
+  /**
+   * One page of the filtered, sorted list and the total count. `columns` limits what is read of each
+   * vendor (the list page shows a few fields; the export and the API take whole rows).
+   */
+  async list(f: VendorFilter, page: number, pageSize: number, columns?: readonly (keyof Vendor)[]): Promise<{ vendors: Vendor[]; total: number }> {
+    const base = () => {
+      const qb = this.applyFilter(this.repo.createQueryBuilder('v'), f);
+      if (columns) qb.select(['v.id', ...columns.filter((c) => c !== 'id').map((c) => `v.${c}`)]);
+      return qb;
+    };
     const dir = f.dir === 'desc' ? 'DESC' : 'ASC';
+    const offset = (page - 1) * pageSize;
+    const sort = f.sort ?? 'name';
+    if (sort === 'next') return this.listByNext(base, dir, offset, pageSize);
     const qb = base();
-    switch (f.sort ?? 'name') {
+    switch (sort) {
       case 'tier':
         qb.addSelect("CASE v.tier WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END", 'tier_rank').orderBy('tier_rank', dir);
         break;
@@ -466,10 +476,6 @@ export class VendorService {
           'status_rank',
         ).orderBy('status_rank', dir);
         break;
-      case 'next':
-        // Vendors without a date go last either way.
-        qb.addSelect('CASE WHEN v.nextReassessmentOn IS NULL THEN 1 ELSE 0 END', 'no_date').orderBy('no_date', 'ASC').addOrderBy('v.nextReassessmentOn', dir);
-        break;
       case 'updated':
         qb.orderBy('v.updatedAt', dir);
         break;
@@ -477,8 +483,31 @@ export class VendorService {
         qb.orderBy('v.legalNameKey', dir);
     }
     qb.addOrderBy('v.id', 'ASC');
-    const [vendors, total] = await Promise.all([qb.offset((page - 1) * pageSize).limit(pageSize).getMany(), base().getCount()]);
+    const [vendors, total] = await Promise.all([qb.offset(offset).limit(pageSize).getMany(), base().getCount()]);
     return { vendors, total };
+  }
+
+  /**
+   * The list by next reassessment date, vendors without a date last either way. Read as two ranges,
+   * each in index order (status, scope, date), instead of sorting every matching vendor by a
+   * computed key: the dated vendors first, then, when the page reaches past them, the undated ones.
+   */
+  private async listByNext(base: () => SelectQueryBuilder<Vendor>, dir: 'ASC' | 'DESC', offset: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number }> {
+    const dated = () => base().andWhere('v.nextReassessmentOn IS NOT NULL');
+    const [first, total] = await Promise.all([
+      dated().orderBy('v.nextReassessmentOn', dir).addOrderBy('v.id', 'ASC').offset(offset).limit(pageSize).getMany(),
+      base().getCount(),
+    ]);
+    if (first.length === pageSize || offset + first.length >= total) return { vendors: first, total };
+    // The page reaches past the dated vendors: how many there are is known when some were on it.
+    const datedTotal = first.length > 0 ? offset + first.length : await dated().getCount();
+    const rest = await base()
+      .andWhere('v.nextReassessmentOn IS NULL')
+      .orderBy('v.id', 'ASC')
+      .offset(Math.max(0, offset - datedTotal))
+      .limit(pageSize - first.length)
+      .getMany();
+    return { vendors: [...first, ...rest], total };
   }
 
   /** Users by id, for showing owners beside a page of vendors in one query. */
@@ -502,6 +531,14 @@ export class VendorService {
     if (vendorIds.length === 0) return new Map();
     const rows = await this.d.ds.getRepository(VendorContact).find({ where: { vendorId: In(vendorIds), isSecurityContact: true } });
     return new Map(rows.map((c) => [c.vendorId, c]));
+  }
+
+  /**
+   * Every user's id, name and whether active, by name: the owners shown beside a page of vendors
+   * (an inactive user may still own some) and the owner menu's choices, in one query.
+   */
+  async userDirectory(): Promise<User[]> {
+    return this.d.ds.getRepository(User).find({ select: ['id', 'name', 'active'], order: { name: 'ASC', id: 'ASC' } });
   }
 
   /** Active users who can own a vendor relationship, for the owner menu. */
