@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, FileChooser, Page } from 'playwright-core';
 import { In } from 'typeorm';
 import { User } from '../../server/accounts/entities';
 import { type Actor, systemActor } from '../../server/audit/service';
@@ -173,6 +173,20 @@ function focusMatches(page: Page, selector: string): Promise<boolean> {
  * Presses Tab (or Shift+Tab) until the focused element matches `selector`, checking on every stop
  * that the focus can be seen; fails if the element is not reached within `max` presses.
  */
+/**
+ * Opens the focused file field's chooser with the keyboard: Space, and Enter should Space not open
+ * it (a headless Chromium under load now and then drops the first activation of the dialog).
+ */
+async function openFileChooserByKeyboard(page: Page): Promise<FileChooser> {
+  for (const key of ['Space', 'Enter', 'Space']) {
+    const opened = page.waitForEvent('filechooser', { timeout: 5_000 }).catch(() => null);
+    await page.keyboard.press(key);
+    const chooser = await opened;
+    if (chooser) return chooser;
+  }
+  throw new Error('the file field opened no chooser by keyboard (Space or Enter)');
+}
+
 async function tabTo(page: Page, selector: string, opts: { back?: boolean; max?: number } = {}): Promise<void> {
   const stops: string[] = [];
   for (let i = 0; i < (opts.max ?? 80); i++) {
@@ -626,7 +640,7 @@ describe('accessibility of the staff and vendor pages', { skip: browserSkip }, (
     await tabTo(page, '#in-incidents');
     await page.keyboard.type('None in the last three years.');
     await tabTo(page, '#in-wisp_doc');
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+    const chooser = await openFileChooserByKeyboard(page);
     await chooser.setFiles({ name: 'wisp-contents.pdf', mimeType: 'application/pdf', buffer: PDF });
     await tabTo(page, 'button[value="save"]');
     await pressAndWait(page, 'Enter', /saved=1/);
