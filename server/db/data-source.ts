@@ -8,6 +8,8 @@ import { ENTITIES } from './entities';
 
 /** SQLite waits this long for a lock before reporting busy. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** How long a write transaction keeps asking for SQLite's write lock (held by another process) before giving up. */
+const SQLITE_BEGIN_PATIENCE_MS = 30_000;
 
 /** Builds (without connecting) the DataSource for the configured database. Never synchronizes. */
 export function createDataSource(database: Config['database']): DataSource {
@@ -39,7 +41,8 @@ export function createDataSource(database: Config['database']): DataSource {
  * TypeORM's plain (deferred) BEGIN, a transaction that reads first and writes later fails at its
  * first write with SQLITE_BUSY, without waiting out the busy timeout, whenever another process
  * wrote to the file meanwhile: two instances (or the CLI beside the portal) on one file turned such
- * requests into 500s. Taking the lock first makes them wait their turn instead.
+ * requests into 500s. Taking the lock first makes them wait their turn instead, and a BEGIN that
+ * still finds the file busy is tried again for up to SQLITE_BEGIN_PATIENCE_MS.
  */
 function beginImmediate(ds: DataSource): void {
   const driver = ds.driver as unknown as { createQueryRunner(mode: 'master' | 'slave'): QueryRunner };
@@ -49,8 +52,18 @@ function beginImmediate(ds: DataSource): void {
     const qr = create(mode);
     if (!patched.has(qr)) {
       patched.add(qr);
-      const query = qr.query.bind(qr);
-      qr.query = ((sql: string, parameters?: unknown[], structured?: boolean) => query(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql, parameters, structured as true)) as QueryRunner['query'];
+      const query = qr.query.bind(qr) as (sql: string, parameters?: unknown[], structured?: boolean) => Promise<unknown>;
+      const begin = async (): Promise<unknown> => {
+        const deadline = Date.now() + SQLITE_BEGIN_PATIENCE_MS;
+        for (;;) {
+          try {
+            return await query('BEGIN IMMEDIATE TRANSACTION');
+          } catch (err) {
+            if (!/SQLITE_BUSY/.test(String((err as Error)?.message)) || Date.now() > deadline) throw err;
+          }
+        }
+      };
+      qr.query = ((sql: string, parameters?: unknown[], structured?: boolean) => (sql === 'BEGIN TRANSACTION' ? begin() : query(sql, parameters, structured))) as QueryRunner['query'];
     }
     return qr;
   };
@@ -72,9 +85,6 @@ export async function openDatabase(ds: DataSource): Promise<string[]> {
 }
 
 export type Transact = <T>(work: (manager: EntityManager) => Promise<T>) => Promise<T>;
-
-/** How long a write transaction keeps asking for SQLite's write lock (held by another process) before giving up. */
-const SQLITE_BEGIN_PATIENCE_MS = 30_000;
 
 /**
  * SQLite in TypeORM shares one connection (one query runner) between every request. Left alone, a
@@ -106,21 +116,9 @@ function sqliteGuard(ds: DataSource): SqliteGuard {
 
   const runner: QueryRunner = ds.driver.createQueryRunner('master');
   const query = runner.query.bind(runner) as (sql: string, parameters?: unknown[], structured?: boolean) => Promise<unknown>;
-  // Write transactions take the write lock when they begin (BEGIN IMMEDIATE): the busy timeout then
-  // applies there, instead of a deferred transaction failing with SQLITE_BUSY when it first writes
-  // after another process (a command-line sweep, a second instance) committed.
-  const begin = async (): Promise<unknown> => {
-    const deadline = Date.now() + SQLITE_BEGIN_PATIENCE_MS;
-    for (;;) {
-      try {
-        return await query('BEGIN IMMEDIATE TRANSACTION');
-      } catch (err) {
-        if (!/SQLITE_BUSY/.test(String((err as Error)?.message)) || Date.now() > deadline) throw err;
-      }
-    }
-  };
   runner.query = ((sql: string, parameters?: unknown[], structured?: boolean) => {
-    const run = () => (sql === 'BEGIN TRANSACTION' ? begin() : query(sql, parameters, structured));
+    // BEGIN arrives here already made IMMEDIATE, with its busy retries (see beginImmediate).
+    const run = () => query(sql, parameters, structured);
     return owns() ? run() : exclusive(run);
   }) as QueryRunner['query'];
 
