@@ -1,0 +1,55 @@
+import type { DataSource } from 'typeorm';
+
+/**
+ * Plain SQL for hot reads, where building a TypeORM query and mapping its entities costs more than
+ * the database does. Write identifiers double-quoted and parameters as `:name` (`:...name` for a
+ * list), so one statement runs on SQLite and PostgreSQL; read the values through the helpers below,
+ * which even out what the two drivers return. Every value is bound as a parameter, so a
+ * statement's text is the same on every call and SQLite's readers reuse its prepared statement.
+ */
+export async function rawQuery<T>(ds: DataSource, sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  const sqlite = ds.options.type === 'sqlite';
+  const values: unknown[] = [];
+  const bind = (key: string, value: unknown): string => {
+    values.push(sqlite && typeof value === 'boolean' ? Number(value) : value);
+    return ds.driver.createParameter(key, values.length - 1);
+  };
+  const query = sql.replace(/:(\.\.\.)?([A-Za-z_][A-Za-z0-9_]*)/g, (whole, spread: string | undefined, key: string) => {
+    if (!Object.prototype.hasOwnProperty.call(params, key)) return whole;
+    const value = params[key];
+    if (!spread) return bind(key, value);
+    if (!Array.isArray(value) || value.length === 0) throw new Error(`rawQuery: :...${key} needs a non-empty list`);
+    return value.map((v) => bind(key, v)).join(', ');
+  });
+  return (await ds.query(query, values)) as T[];
+}
+
+/** A boolean column: SQLite returns 0 or 1, PostgreSQL a boolean. */
+export function rawBool(v: unknown): boolean {
+  return v === true || v === 1 || v === '1';
+}
+
+/** An integer: PostgreSQL returns COUNT and bigint as a string. */
+export function rawInt(v: unknown): number {
+  return typeof v === 'number' ? v : Number(v);
+}
+
+/** An integer column that may be null. */
+export function rawIntOrNull(v: unknown): number | null {
+  return v === null || v === undefined ? null : rawInt(v);
+}
+
+/** A timestamp column (ISO text, see db/columns.ts) as the entities read it. */
+export function rawDate(v: unknown): Date {
+  return new Date(v as string);
+}
+
+/** A timestamp column that may be null. */
+export function rawDateOrNull(v: unknown): Date | null {
+  return v === null || v === undefined ? null : new Date(v as string);
+}
+
+/** A JSON text column (see JsonColumn) as the entities read it. */
+export function rawJson<T>(v: unknown): T | null {
+  return v === null || v === undefined ? null : (JSON.parse(v as string) as T);
+}
