@@ -1,6 +1,5 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import { authRoutes, type AuthRateLimit, userAdminRoutes } from './accounts/routes';
 import { apiRoutes } from './api/routes';
 import { auditRoutes } from './audit/routes';
@@ -17,10 +16,10 @@ import { csrfLocals, csrfProtection } from './http/csrf';
 import { errorHandler, notFound } from './http/errors';
 import { failedLinkLimiter, type RateLimitOptions, SECRET_LINK_PATHS } from './http/rate-limit';
 import { navigationFor } from './http/navigation';
+import { requestLog } from './http/request-log';
 import { refuseNul } from './http/text';
 import { saveSessionBeforeRedirect, sessionMiddleware, sessionTimeouts } from './http/session';
 import { formatDate, formatDateTime } from './http/view-helpers';
-import { redactUrl } from './logger';
 import { outboxRoutes } from './mail/routes';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths';
 import { portalRoutes } from './questionnaires/portal-routes';
@@ -88,17 +87,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
       xFrameOptions: { action: 'deny' },
     }),
   );
-  app.use(
-    pinoHttp({
-      logger,
-      serializers: {
-        req: (req: { method: string; url: string; remoteAddress?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.remoteAddress }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/healthz' || (req.url ?? '').startsWith('/assets/') },
-    }),
-  );
+  app.use(requestLog(logger));
   app.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: true }));
   // Browsers ask for /favicon.ico on their own; answer it without a session.
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/assets/favicon.svg'));

@@ -44,6 +44,26 @@ describe('request logging', () => {
     assert.ok(!log.includes('oversight.sid='), 'no session cookie');
   });
 
+  test('When requests finish, then each page gets one line with its status and time, and health checks and assets none', async () => {
+    lines.length = 0;
+    await request(t.app).get('/login');
+    await request(t.app).get('/no-such-page');
+    await request(t.app).get('/healthz');
+    await request(t.app).get('/assets/style.css');
+    const entries = lines.map((l) => JSON.parse(l) as { level: number; msg: string; req?: { method: string; url: string; remoteAddress?: string }; res?: { statusCode: number }; responseTime?: number }).filter((e) => e.req);
+    assert.deepEqual(
+      entries.map((e) => [e.req!.method, e.req!.url, e.res!.statusCode, e.msg, e.level]),
+      [
+        ['GET', '/login', 200, 'request completed', 30],
+        ['GET', '/no-such-page', 404, 'request completed', 30],
+      ],
+    );
+    for (const e of entries) {
+      assert.equal(typeof e.responseTime, 'number');
+      assert.ok(e.req!.remoteAddress, 'the client address is kept');
+    }
+  });
+
   test('When a URL carries tokens, then redactUrl masks them and keeps the rest', () => {
     assert.equal(redactUrl('/q/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-xy/answers?page=2'), '/q/[token]/answers?page=2');
     assert.equal(redactUrl('/setup?token=abc&x=1'), '/setup?token=[redacted]&x=1');
