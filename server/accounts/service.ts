@@ -1,6 +1,7 @@
 import { type DataSource, type EntityManager, IsNull, MoreThan } from 'typeorm';
 import { type Actor, diffFields, recordAudit } from '../audit/service';
 import { type Clock, DAY, MINUTE } from '../clock';
+import { ByIdReader } from '../db/rows';
 import type { Transact } from '../db/data-source';
 import { ConflictError, GoneError, NotFoundError, ValidationError } from '../errors';
 import { passwordResetEmail } from '../mail/messages/password-reset';
@@ -52,6 +53,9 @@ export interface UserView {
 
 /** Accounts: first-run setup, sign-in with lockout, invitations, roles, deactivation, passwords. */
 export class AccountService {
+  /** The session's user, read on every signed-in request (built once the database is open). */
+  private userById: ByIdReader<User> | null = null;
+
   constructor(private readonly d: AccountServiceDeps) {}
 
   private get users() {
@@ -190,7 +194,8 @@ export class AccountService {
 
   /** The user behind a session, or null if they no longer exist or were deactivated. */
   async activeUser(id: number): Promise<User | null> {
-    const u = await this.users.findOne({ where: { id } });
+    this.userById ??= new ByIdReader(this.d.ds, User);
+    const u = await this.userById.find(id);
     return u && u.active ? u : null;
   }
 

@@ -16,7 +16,7 @@ import type { TemplateSection } from './template';
 
 declare module 'express-serve-static-core' {
   interface Request {
-    portal?: { questionnaire: Questionnaire; link: QuestionnaireLink };
+    portal?: { questionnaire: Questionnaire; link: QuestionnaireLink; vendorName: string };
   }
 }
 
@@ -112,11 +112,10 @@ export function portalRoutes(ctx: Context): Router {
     if (!service.editable(q)) {
       return res.render('portal/readonly', { title: q.title, q, sections: answeredSections(q, v.answers, v.filesByQuestion, service.today()), statusText: statusText(q) });
     }
-    const vendorName = (await ctx.vendors.namesById([q.vendorId])).get(q.vendorId) ?? '';
     const round = await service.openRound(q);
-    const located = new Map(q.snapshot.sections.flatMap((s) => s.questions.map((x) => [x.id, { sectionId: s.id, text: x.text }] as const)));
-    const clarifications = round ? round.questions.map((x) => ({ ...x, ...located.get(x.questionId)! })) : [];
-    res.render('portal/welcome', { title: q.title, q, vendorName, progress: v.progress, questionCount: v.progress.total, clarifications });
+    const located = round ? new Map(q.snapshot.sections.flatMap((s) => s.questions.map((x) => [x.id, { sectionId: s.id, text: x.text }] as const))) : null;
+    const clarifications = round && located ? round.questions.map((x) => ({ ...x, ...located.get(x.questionId)! })) : [];
+    res.render('portal/welcome', { title: q.title, q, vendorName: req.portal!.vendorName, progress: v.progress, questionCount: v.progress.total, clarifications });
   });
 
   r.get('/:token/s/:sectionId', resolve, async (req, res) => {

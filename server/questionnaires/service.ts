@@ -3,6 +3,8 @@ import { User } from '../accounts/entities';
 import { type Actor, recordAudit } from '../audit/service';
 import { type Clock, DAY } from '../clock';
 import type { Transact } from '../db/data-source';
+import { rawQuery } from '../db/raw';
+import { EntityColumns } from '../db/rows';
 import { ConflictError, GoneError, HttpError, NotFoundError, ValidationError } from '../errors';
 import { questionnaireSentEmail } from '../mail/messages/questionnaire-sent';
 import { questionnaireSubmittedEmail } from '../mail/messages/questionnaire-submitted';
@@ -89,8 +91,21 @@ function endOfDay(date: string): Date {
 export class QuestionnaireService {
   /** Snapshots never change, so each is parsed once per process. */
   private readonly snapshots = new Map<string, Template>();
+  /** Column maps for the plain-SQL reads every link page makes (built once the database is open). */
+  private leanColumns: { link: EntityColumns<QuestionnaireLink>; questionnaire: EntityColumns<Questionnaire>; answer: EntityColumns<QuestionnaireAnswer>; file: EntityColumns<EvidenceFile> } | null = null;
 
   constructor(private readonly d: QuestionnaireServiceDeps) {}
+
+  private get lean() {
+    const { ds } = this.d;
+    this.leanColumns ??= {
+      link: new EntityColumns(ds, QuestionnaireLink),
+      questionnaire: new EntityColumns(ds, Questionnaire),
+      answer: new EntityColumns(ds, QuestionnaireAnswer, ['questionId', 'value']),
+      file: new EntityColumns(ds, EvidenceFile),
+    };
+    return this.leanColumns;
+  }
 
   /** Attaches the template the questionnaire was sent with (from its snapshot, by content hash). */
   async hydrate<T extends Pick<Questionnaire, 'templateHash' | 'snapshot'>>(q: T, m: EntityManager = this.d.ds.manager): Promise<T> {
@@ -300,23 +315,23 @@ export class QuestionnaireService {
    * The questionnaire behind a vendor link. Unknown: 404. Replaced, revoked or expired: 410, naming
    * whom to contact but never the vendor.
    */
-  async resolveLink(token: string): Promise<{ questionnaire: Questionnaire; link: QuestionnaireLink }> {
+  async resolveLink(token: string): Promise<{ questionnaire: Questionnaire; link: QuestionnaireLink; vendorName: string }> {
     if (!/^[A-Za-z0-9_-]{40,60}$/.test(token)) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
-    // The link and its questionnaire in one query; every page of the portal starts here.
-    const found = (await this.d.ds
-      .getRepository(QuestionnaireLink)
-      .createQueryBuilder('l')
-      .innerJoinAndMapOne('l.questionnaire', Questionnaire, 'q', 'q.id = l.questionnaireId')
-      .where('l.tokenHash = :hash', { hash: sha256Hex(token) })
-      .getOne()) as (QuestionnaireLink & { questionnaire?: Questionnaire }) | null;
-    if (!found?.questionnaire) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
-    const { questionnaire, ...link } = found;
-    const q = await this.hydrate(questionnaire);
+    // The link, its questionnaire and the vendor's name in one query; every page of the portal starts here.
+    const { lean } = this;
+    const [row] = await rawQuery<Record<string, unknown>>(
+      this.d.ds,
+      `SELECT ${lean.link.list('l')}, ${lean.questionnaire.list('q')}, "v"."legalName" AS "vendorName" FROM "questionnaire_links" "l" INNER JOIN "questionnaires" "q" ON "q"."id" = "l"."questionnaireId" INNER JOIN "vendors" "v" ON "v"."id" = "q"."vendorId" WHERE "l"."tokenHash" = :hash`,
+      { hash: sha256Hex(token) },
+    );
+    if (!row) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
+    const link = lean.link.read(row, 'l');
+    const q = await this.hydrate(lean.questionnaire.read(row, 'q'));
     // Whom to contact is looked up only for a link that no longer works.
     if (link.revokedAt) throw new GoneError(`This questionnaire was withdrawn. ${await this.senderContact(q)}`);
     if (link.replacedAt) throw new GoneError(`A newer link to this questionnaire was sent; use the most recent email. ${await this.senderContact(q)}`);
     if (this.d.clock.now() > link.expiresAt) throw new GoneError(`This link has expired. ${await this.senderContact(q)}`);
-    return { questionnaire: q, link: Object.assign(new QuestionnaireLink(), link) };
+    return { questionnaire: q, link, vendorName: String(row.vendorName) };
   }
 
   private async senderContact(q: Questionnaire): Promise<string> {
@@ -339,12 +354,15 @@ export class QuestionnaireService {
   }
 
   async answers(questionnaireId: number): Promise<Answers> {
-    const rows = await this.d.ds.getRepository(QuestionnaireAnswer).find({ where: { questionnaireId }, select: ['id', 'questionId', 'value'] });
-    return new Map(rows.map((r) => [r.questionId, r.value]));
+    const { answer } = this.lean;
+    const rows = await rawQuery<Record<string, unknown>>(this.d.ds, `SELECT ${answer.list('a')} FROM "questionnaire_answers" "a" WHERE "a"."questionnaireId" = :questionnaireId`, { questionnaireId });
+    return new Map(rows.map((row) => answer.read(row, 'a')).map((r) => [r.questionId, r.value]));
   }
 
   async files(questionnaireId: number): Promise<EvidenceFile[]> {
-    return this.d.ds.getRepository(EvidenceFile).find({ where: { questionnaireId }, order: { uploadedAt: 'ASC', id: 'ASC' } });
+    const { file } = this.lean;
+    const rows = await rawQuery<Record<string, unknown>>(this.d.ds, `SELECT ${file.list('f')} FROM "questionnaire_files" "f" WHERE "f"."questionnaireId" = :questionnaireId ORDER BY "f"."uploadedAt" ASC, "f"."id" ASC`, { questionnaireId });
+    return rows.map((row) => file.read(row, 'f'));
   }
 
   async file(questionnaireId: number, fileId: number): Promise<EvidenceFile> {
@@ -381,6 +399,23 @@ export class QuestionnaireService {
     const link = await m.findOne(QuestionnaireLink, { where: { questionnaireId, replacedAt: IsNull(), revokedAt: IsNull() }, order: { id: 'DESC' } });
     if (!link?.tokenEncrypted) return null;
     return { url: `${this.d.baseUrl}/q/${decryptText(this.d.linkKey, link.tokenEncrypted)}`, link };
+  }
+
+  /**
+   * What currentLink() gives as the address, for many questionnaires in one read per 500 (the
+   * reminder sweep's batches): null where a questionnaire has no live link with its token kept.
+   */
+  async currentLinkUrls(m: EntityManager, questionnaireIds: readonly number[]): Promise<Map<number, string | null>> {
+    const latest = new Map<number, string | null>(questionnaireIds.map((id) => [id, null]));
+    const ids = [...latest.keys()];
+    for (let i = 0; i < ids.length; i += 500) {
+      // In id order, so the last live link of each questionnaire wins, as currentLink()'s id DESC.
+      const links = await m.find(QuestionnaireLink, { where: { questionnaireId: In(ids.slice(i, i + 500)), replacedAt: IsNull(), revokedAt: IsNull() }, select: ['id', 'questionnaireId', 'tokenEncrypted'], order: { id: 'ASC' } });
+      for (const l of links) latest.set(l.questionnaireId, l.tokenEncrypted);
+    }
+    const out = new Map<number, string | null>();
+    for (const [id, token] of latest) out.set(id, token ? `${this.d.baseUrl}/q/${decryptText(this.d.linkKey, token)}` : null);
+    return out;
   }
 
   async history(questionnaireId: number): Promise<AnswerHistory[]> {
