@@ -1,9 +1,9 @@
 import type { Certification } from './entities';
-import { displayStatus, STATUS_LABELS, type Verification } from './service';
+import { type CertificationListRow, displayStatus, STATUS_LABELS, type Verification } from './service';
 import { certificationText, PURPOSE_LABELS, validityText } from './template';
 
 /** A certification as a list row shows it. */
-export function certificationRow(c: Certification, vendorNames: Map<number, string>, today: string) {
+export function certificationRow(c: CertificationListRow, vendorNames: Map<number, string>, today: string) {
   const status = displayStatus(c, today);
   return {
     id: c.id,

@@ -6,6 +6,8 @@ import { AuditEntry } from '../audit/entities';
 import { type Actor, recordAudit } from '../audit/service';
 import { type Clock, DAY } from '../clock';
 import type { Transact } from '../db/data-source';
+import { rawInt, rawQuery } from '../db/raw';
+import { columnsOf } from '../db/rows';
 import { ConflictError, GoneError, NotFoundError, ValidationError } from '../errors';
 import { certificationRequestedEmail } from '../mail/messages/certification-requested';
 import { certificationResponseEmail } from '../mail/messages/certification-response';
@@ -119,6 +121,12 @@ export function expiryFor(signedOn: string, validityMonths: number | null): stri
   return validityMonths === null ? null : addDays(addMonths(signedOn, validityMonths), -1);
 }
 
+/** The columns of a certification that a list row shows (see certificationRow). */
+const LIST_ROW_COLUMNS = ['id', 'vendorId', 'title', 'templateId', 'templateVersion', 'purpose', 'status', 'dueDate', 'requestedAt', 'signedAt', 'signerName', 'method', 'expiresOn', 'recipientEmail'] as const satisfies readonly (keyof Certification)[];
+
+/** A certification as a list row reads it. */
+export type CertificationListRow = Pick<Certification, (typeof LIST_ROW_COLUMNS)[number]>;
+
 /** The stored status, or "expiring" / "expired" for a signed certification near or past its last day. */
 export function displayStatus(c: Pick<Certification, 'status' | 'expiresOn'>, today: string): DisplayStatus {
   if (c.status !== 'signed' || !c.expiresOn) return c.status;
@@ -193,6 +201,21 @@ export class CertificationService {
     return this.d.ds.getRepository(Certification).find({ where: { vendorId }, order: { requestedAt: 'DESC', id: 'DESC' } });
   }
 
+  /**
+   * A vendor's certifications as a list shows them (certificationRow), newest request first: plain
+   * SQL over the listed columns only, for the vendor page, which reads them on every view.
+   */
+  async listRowsForVendor(vendorId: number): Promise<CertificationListRow[]> {
+    const columns = columnsOf(this.d.ds, Certification, LIST_ROW_COLUMNS);
+    const rows = await rawQuery<Record<string, unknown>>(
+      this.d.ds,
+      `SELECT ${columns.list('c')} FROM "certifications" "c" WHERE "c"."vendorId" = :vendorId ORDER BY "c"."requestedAt" DESC, "c"."id" DESC`,
+      { vendorId },
+    );
+    return rows.map((r) => columns.read(r, 'c'));
+  }
+
+
   /** Certifications requested after a questionnaire. */
   async forQuestionnaire(questionnaireId: number): Promise<Certification[]> {
     return this.d.ds.getRepository(Certification).find({ where: { questionnaireId }, order: { requestedAt: 'DESC', id: 'DESC' } });
@@ -240,14 +263,21 @@ export class CertificationService {
   async summaries(vendorIds: number[]): Promise<Map<number, VendorCertificationSummary>> {
     const out = new Map<number, VendorCertificationSummary>();
     if (vendorIds.length === 0) return out;
-    const rows = await this.d.ds.getRepository(Certification).find({
-      where: { vendorId: In([...new Set(vendorIds)]), purpose: 'annual', status: In(['requested', 'uploaded', 'signed', 'declined']) },
-      select: ['id', 'vendorId', 'status', 'expiresOn', 'requestedAt'],
-      order: { requestedAt: 'DESC', id: 'DESC' },
-    });
+    // Plain SQL: the vendor list reads it on every view.
+    const raw = await rawQuery<{ id: number | string; vendorId: number | string; status: CertificationStatus; expiresOn: string | null }>(
+      this.d.ds,
+      'SELECT "id", "vendorId", "status", "expiresOn" FROM "certifications" WHERE "vendorId" IN (:...vendorIds) AND "purpose" = :purpose AND "status" IN (:...statuses) ORDER BY "requestedAt" DESC, "id" DESC',
+      { vendorIds: [...new Set(vendorIds)], purpose: 'annual', statuses: ['requested', 'uploaded', 'signed', 'declined'] },
+    );
     const today = this.today();
-    const byVendor = new Map<number, Certification[]>();
-    for (const r of rows) byVendor.set(r.vendorId, [...(byVendor.get(r.vendorId) ?? []), r]);
+    const byVendor = new Map<number, Pick<Certification, 'id' | 'status' | 'expiresOn'>[]>();
+    for (const r of raw) {
+      const vendorId = rawInt(r.vendorId);
+      const row = { id: rawInt(r.id), status: r.status, expiresOn: r.expiresOn ?? null };
+      const list = byVendor.get(vendorId);
+      if (list) list.push(row);
+      else byVendor.set(vendorId, [row]);
+    }
     for (const [vendorId, certs] of byVendor) {
       const withStatus = certs.map((c) => ({ c, s: displayStatus(c, today) }));
       const inForce = withStatus.filter((x) => x.s === 'signed' || x.s === 'expiring').sort((a, b) => (b.c.expiresOn ?? '9999-12-31').localeCompare(a.c.expiresOn ?? '9999-12-31'))[0];
@@ -451,6 +481,23 @@ export class CertificationService {
   async currentLink(m: EntityManager, certificationId: number): Promise<string | null> {
     const link = await m.findOne(CertificationLink, { where: { certificationId, replacedAt: IsNull(), revokedAt: IsNull() }, order: { id: 'DESC' } });
     return link?.tokenEncrypted ? `${this.d.baseUrl}/c/${decryptText(this.d.linkKey, link.tokenEncrypted)}` : null;
+  }
+
+  /**
+   * What currentLink() gives, for many certifications in one read per 500 (the reminder sweep's
+   * batches): null where a certification has no live link with its token kept.
+   */
+  async currentLinks(m: EntityManager, certificationIds: readonly number[]): Promise<Map<number, string | null>> {
+    const latest = new Map<number, string | null>(certificationIds.map((id) => [id, null]));
+    const ids = [...latest.keys()];
+    for (let i = 0; i < ids.length; i += 500) {
+      // In id order, so the last live link of each certification wins, as currentLink()'s id DESC.
+      const links = await m.find(CertificationLink, { where: { certificationId: In(ids.slice(i, i + 500)), replacedAt: IsNull(), revokedAt: IsNull() }, select: ['id', 'certificationId', 'tokenEncrypted'], order: { id: 'ASC' } });
+      for (const l of links) latest.set(l.certificationId, l.tokenEncrypted);
+    }
+    const out = new Map<number, string | null>();
+    for (const [id, token] of latest) out.set(id, token ? `${this.d.baseUrl}/c/${decryptText(this.d.linkKey, token)}` : null);
+    return out;
   }
 
   /** The checks every vendor response starts with: still open, the text unchanged. */
@@ -754,9 +801,9 @@ export class CertificationService {
   async disposalState(
     vendorId: number,
     m: EntityManager = this.d.ds.manager,
-    /** The vendor's certifications as forVendor reads them, when the caller has them already. */
-    all?: Certification[],
-  ): Promise<{ signed: Certification | null; open: Certification | null; since: Date | null }> {
+    /** The vendor's certifications (as forVendor or listRowsForVendor reads them), when the caller has them already. */
+    all?: CertificationListRow[],
+  ): Promise<{ signed: CertificationListRow | null; open: CertificationListRow | null; since: Date | null }> {
     const wanted: CertificationStatus[] = ['requested', 'uploaded', 'signed'];
     const [since, certs] = await Promise.all([
       this.enteredOffboardingAt(m, vendorId),

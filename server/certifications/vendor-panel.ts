@@ -11,12 +11,13 @@ import { certificationRow } from './present';
 export async function vendorCertificationPanel(ctx: Context, v: Vendor, role: Role, contacts: VendorContact[]) {
   const service = ctx.certifications;
   const gated = v.status === 'offboarding' && v.inScope;
-  const all = await service.forVendor(v.id);
+  const all = await service.listRowsForVendor(v.id);
   // The disposal certificate's state is shown, and decides anything, only while the gate applies.
   const disposal = gated ? await service.disposalState(v.id, undefined, all) : { signed: null, open: null };
   const today = service.today();
+  const names = new Map([[v.id, v.legalName]]);
   return {
-    rows: all.map((c) => certificationRow(c, new Map([[v.id, v.legalName]]), today)),
+    rows: all.map((c) => certificationRow(c, names, today)),
     canRequest: (role === 'admin' || role === 'legal') && v.status !== 'terminated',
     disposal: {
       /** Termination waits for a signed disposal certificate. */

@@ -171,7 +171,12 @@ async function writeSummary(ctx: Context, doc: PDFKit.PDFDocument, v: Vendor, fi
     ctx.ds.getRepository(ContractAmendment).find({ where: { vendorId: v.id }, order: { createdAt: 'ASC', id: 'ASC' } }),
     ctx.ds.getRepository(Certification).find({ where: { vendorId: v.id }, order: { requestedAt: 'ASC', id: 'ASC' } }),
   ]);
-  const detail = vendorDetail(v, v.businessOwnerId ? users.get(v.businessOwnerId) : undefined, v.tierOverrideById ? users.get(v.tierOverrideById) : undefined, ctx.config.reassessmentIntervals, today);
+  const detail = vendorDetail(
+    v,
+    { owner: (v.businessOwnerId ? users.get(v.businessOwnerId)?.name : undefined) ?? null, tierOverrideBy: (v.tierOverrideById ? users.get(v.tierOverrideById)?.name : undefined) ?? null },
+    ctx.config.reassessmentIntervals,
+    today,
+  );
 
   w.small(`${ctx.config.organizationName} · vendor-oversight record · produced by Oversight on ${utc(now)}`);
   w.gap(0.6);

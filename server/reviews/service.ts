@@ -3,6 +3,7 @@ import { User } from '../accounts/entities';
 import { type Actor, recordAudit } from '../audit/service';
 import type { Clock } from '../clock';
 import type { Transact } from '../db/data-source';
+import { rawDate, rawDateOrNull, rawInt, rawIntOrNull, rawQuery } from '../db/raw';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { Finding, OPEN_FINDING_STATUSES } from '../findings/entities';
 import { syncGeneratedFindings, worstOpenSeverity } from '../findings/generated';
@@ -248,36 +249,73 @@ export class ReviewService {
   }
 
   /**
-   * Each assessment of a vendor with its score, rating and findings by severity, newest first. The
-   * vendor page passes the vendor's questionnaires it has read already (QuestionnaireService.forVendor
-   * reads the columns used here), which saves reading them twice.
+   * What the vendor page shows of its questionnaires: each one (newest sent first, the columns of
+   * QuestionnaireService.forVendor), and its risk history: each assessment (newest submitted first)
+   * with its score, rating and findings by severity. One plain query: the vendor's questionnaires
+   * with the findings of the assessed ones counted beside them.
    */
-  async riskHistory(vendorId: number, questionnaires?: Questionnaire[]) {
-    const assessed = ['submitted', 'returned', 'approved', 'rejected'];
-    const rows = questionnaires
-      ? questionnaires
-          .filter((q) => q.vendorId === vendorId && assessed.includes(q.status))
-          .sort((a, b) => (b.submittedAt?.getTime() ?? -Infinity) - (a.submittedAt?.getTime() ?? -Infinity) || b.id - a.id)
-      : await this.d.ds.getRepository(Questionnaire).find({
-          where: { vendorId, status: In(assessed) },
-          select: ['id', 'title', 'templateId', 'templateVersion', 'status', 'score', 'residualRating', 'submittedAt', 'decidedAt', 'decisionReason'],
-          order: { submittedAt: 'DESC', id: 'DESC' },
-        });
-    if (rows.length === 0) return [];
-    const counts = await this.d.ds
-      .getRepository(Finding)
-      .createQueryBuilder('f')
-      .select('f.questionnaireId', 'questionnaireId')
-      .addSelect('f.severity', 'severity')
-      .addSelect('COUNT(*)', 'n')
-      .where('f.questionnaireId IN (:...ids)', { ids: rows.map((r) => r.id) })
-      .groupBy('f.questionnaireId')
-      .addGroupBy('f.severity')
-      .getRawMany<{ questionnaireId: number; severity: Severity; n: string | number }>();
-    return rows.map((r) => {
-      const bySeverity: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
-      for (const c of counts) if (Number(c.questionnaireId) === r.id) bySeverity[c.severity] = Number(c.n);
-      return { ...r, findings: bySeverity };
-    });
+  async vendorQuestionnaires(vendorId: number): Promise<{ questionnaires: VendorPageQuestionnaire[]; riskHistory: RiskHistoryRow[] }> {
+    const count = (severity: Severity) => `SUM(CASE WHEN "f"."severity" = '${severity}' THEN 1 ELSE 0 END) AS "${severity}"`;
+    const rows = await rawQuery<Record<string, unknown>>(
+      this.d.ds,
+      `SELECT ${VENDOR_PAGE_QUESTIONNAIRE_COLUMNS.map((c) => `"q"."${c}"`).join(', ')}, ${SEVERITIES.map(count).join(', ')} ` +
+        'FROM "questionnaires" "q" LEFT JOIN "findings" "f" ON "f"."questionnaireId" = "q"."id" AND "q"."status" IN (:...assessed) ' +
+        'WHERE "q"."vendorId" = :vendorId GROUP BY "q"."id" ORDER BY "q"."sentAt" DESC, "q"."id" DESC',
+      { vendorId, assessed: ASSESSED },
+    );
+    const questionnaires: RiskHistoryRow[] = rows.map((r) => ({
+      id: rawInt(r.id),
+      vendorId: rawInt(r.vendorId),
+      title: r.title as string,
+      templateId: r.templateId as string,
+      templateVersion: rawInt(r.templateVersion),
+      status: r.status as Questionnaire['status'],
+      dueDate: r.dueDate as string,
+      sentAt: rawDate(r.sentAt),
+      submittedAt: rawDateOrNull(r.submittedAt),
+      recipientName: r.recipientName as string,
+      recipientEmail: r.recipientEmail as string,
+      firstOpenedAt: rawDateOrNull(r.firstOpenedAt),
+      score: rawIntOrNull(r.score),
+      residualRating: (r.residualRating as Severity | null) ?? null,
+      decidedAt: rawDateOrNull(r.decidedAt),
+      decisionReason: (r.decisionReason as string | null) ?? null,
+      findings: { critical: rawInt(r.critical ?? 0), high: rawInt(r.high ?? 0), medium: rawInt(r.medium ?? 0), low: rawInt(r.low ?? 0) },
+    }));
+    const riskHistory = questionnaires
+      .filter((q) => ASSESSED.includes(q.status))
+      .sort((a, b) => (b.submittedAt?.getTime() ?? -Infinity) - (a.submittedAt?.getTime() ?? -Infinity) || b.id - a.id);
+    return { questionnaires, riskHistory };
   }
 }
+
+/** The statuses of a questionnaire that has been assessed (submitted, then reviewed). */
+const ASSESSED: Questionnaire['status'][] = ['submitted', 'returned', 'approved', 'rejected'];
+const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low'];
+
+/** The columns of a questionnaire the vendor page reads (QuestionnaireService.forVendor reads the same). */
+const VENDOR_PAGE_QUESTIONNAIRE_COLUMNS = [
+  'id',
+  'vendorId',
+  'title',
+  'templateId',
+  'templateVersion',
+  'status',
+  'dueDate',
+  'sentAt',
+  'submittedAt',
+  'recipientName',
+  'recipientEmail',
+  'firstOpenedAt',
+  'score',
+  'residualRating',
+  'decidedAt',
+  'decisionReason',
+] as const satisfies readonly (keyof Questionnaire)[];
+
+/** A questionnaire as the vendor page reads it. */
+export type VendorPageQuestionnaire = Pick<Questionnaire, (typeof VENDOR_PAGE_QUESTIONNAIRE_COLUMNS)[number]>;
+
+
+/** An assessment on the vendor page's risk history: the questionnaire and its findings by severity. */
+export type RiskHistoryRow = VendorPageQuestionnaire & { findings: Record<Severity, number> };

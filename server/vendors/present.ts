@@ -1,5 +1,6 @@
 import type { User } from '../accounts/entities';
 import type { Vendor, VendorContact, VendorSubprocessor } from './entities';
+import type { VendorListRow } from './service';
 import {
   ACCESS_MODE_LABELS,
   assessmentState,
@@ -15,7 +16,7 @@ import {
 } from './risk';
 
 /** A vendor as a list row shows it. */
-export function vendorRow(v: Vendor, owners: Map<number, User>, today: string) {
+export function vendorRow(v: VendorListRow, owners: Map<number, Pick<User, 'name'>>, today: string) {
   const state = assessmentState(v, today);
   return {
     id: v.id,
@@ -37,12 +38,15 @@ export function vendorRow(v: Vendor, owners: Map<number, User>, today: string) {
   };
 }
 
-/** Everything the vendor page shows, with labels and the reasons behind the tier. */
-export function vendorDetail(v: Vendor, owner: User | undefined, overrideBy: User | undefined, intervals: ReassessmentIntervals, today: string) {
+/**
+ * Everything the vendor page shows, with labels and the reasons behind the tier. `names` holds the
+ * names of the business owner and of whoever overrode the tier (null when unknown).
+ */
+export function vendorDetail(v: Vendor, names: { owner: string | null; tierOverrideBy: string | null }, intervals: ReassessmentIntervals, today: string) {
   const state = assessmentState(v, today);
   const months = intervalMonths(intervals, v.tier, v.inScope);
   return {
-    ...vendorRow(v, owner ? new Map([[owner.id, owner]]) : new Map(), today),
+    ...vendorRow(v, v.businessOwnerId !== null && names.owner !== null ? new Map([[v.businessOwnerId, { name: names.owner }]]) : new Map(), today),
     website: v.website,
     services: v.services,
     notes: v.notes,
@@ -57,7 +61,7 @@ export function vendorDetail(v: Vendor, owner: User | undefined, overrideBy: Use
     computedTierLabel: TIER_LABELS[v.computedTier],
     tierReasons: computeTier(v).reasons,
     tierOverrideReason: v.tierOverrideReason,
-    tierOverrideBy: overrideBy?.name ?? null,
+    tierOverrideBy: names.tierOverrideBy,
     tierOverrideAt: v.tierOverrideAt,
     intervalMonths: months,
     reassessmentStart: v.reassessmentStart,

@@ -1,7 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Context } from '../context';
-import { Reminder } from '../reminders/entities';
+import { latestVendorReminders } from '../reminders/log';
 import { RULE_LABELS } from '../reminders/routes';
 import { NotFoundError, ValidationError } from '../errors';
 import { requireRole, requireUser } from '../http/auth';
@@ -32,8 +32,6 @@ import { STATUS_LABELS as QUESTIONNAIRE_STATUS_LABELS } from '../questionnaires/
 import { vendorCertificationPanel } from '../certifications/vendor-panel';
 
 const PAGE_SIZE = 50;
-/** What a row of the list page shows of a vendor (see vendorRow); the rest is not read. */
-const LIST_COLUMNS = ['legalName', 'tradingName', 'status', 'tier', 'tierOverride', 'inScope', 'lastAssessedOn', 'nextReassessmentOn', 'lastScore', 'residualRating', 'businessOwnerId'] as const;
 const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
 
 const editors = requireRole('admin', 'procurement');
@@ -100,7 +98,7 @@ export function vendorRoutes(ctx: Context): Router {
   r.get('/', async (req, res) => {
     const query = parseInput(listQuerySchema, req.query);
     const page = pageNumber(req.query.page);
-    const [{ vendors: rows, total }, users] = await Promise.all([vendors.list(toFilter(query), page, PAGE_SIZE, LIST_COLUMNS), vendors.userDirectory()]);
+    const [{ vendors: rows, total }, users] = await Promise.all([vendors.listRows(toFilter(query), page, PAGE_SIZE), vendors.userDirectory()]);
     const owners = new Map(users.map((u) => [u.id, u]));
     const certifications = await ctx.certifications.summaries(rows.map((v) => v.id));
     const today = vendors.today();
@@ -194,21 +192,21 @@ export function vendorRoutes(ctx: Context): Router {
 
   /** Renders the vendor page; forms on it that fail come back here with their section's errors. */
   const renderDetail = async (req: Request, res: Response, id: number, form?: { section: string; errors: Record<string, string>; values: Record<string, unknown> }) => {
-    const v = await vendors.get(id);
-    const [contacts, subprocessors, timeline, users, questionnaires] = await Promise.all([
-      vendors.contacts(id),
-      vendors.subprocessors(id),
-      vendors.timeline(id),
-      vendors.usersById([v.businessOwnerId, v.tierOverrideById]),
-      ctx.questionnaires.forVendor(id),
-    ]);
     const role = req.user!.role;
-    const [riskHistory, certificationPanel, contractSummary] = await Promise.all([
-      ctx.reviews.riskHistory(id, questionnaires),
-      vendorCertificationPanel(ctx, v, role, contacts),
-      ctx.contracts.vendorSummary(id, { vendor: v, subprocessorCount: subprocessors.length }),
+    // Everything is read at once: what needs the vendor waits for it, the rest only needs its id.
+    const vendorRead = vendors.withNames(id);
+    const contactsRead = vendors.contacts(id);
+    const subprocessorsRead = vendors.subprocessors(id);
+    const [{ vendor: v, ownerName, tierOverrideByName }, contacts, subprocessors, timeline, { questionnaires, riskHistory }, reminders, certificationPanel, contractSummary] = await Promise.all([
+      vendorRead,
+      contactsRead,
+      subprocessorsRead,
+      vendors.timeline(id),
+      ctx.reviews.vendorQuestionnaires(id),
+      latestVendorReminders(ctx.ds, id, 6),
+      Promise.all([vendorRead, contactsRead]).then(([{ vendor }, c]) => vendorCertificationPanel(ctx, vendor, role, c)),
+      Promise.all([vendorRead, subprocessorsRead]).then(([{ vendor }, s]) => ctx.contracts.vendorSummary(id, { vendor, subprocessorCount: s.length })),
     ]);
-    const reminders = await ctx.ds.getRepository(Reminder).find({ where: { vendorId: id }, order: { createdAt: 'DESC', id: 'DESC' }, take: 6 });
     res.render('vendors/show', {
       reminders: reminders.slice(0, 5),
       moreReminders: reminders.length > 5,
@@ -216,7 +214,7 @@ export function vendorRoutes(ctx: Context): Router {
       title: v.legalName,
       certificationPanel,
       contractSummary,
-      v: vendorDetail(v, v.businessOwnerId ? users.get(v.businessOwnerId) : undefined, v.tierOverrideById ? users.get(v.tierOverrideById) : undefined, ctx.config.reassessmentIntervals, vendors.today()),
+      v: vendorDetail(v, { owner: ownerName, tierOverrideBy: tierOverrideByName }, ctx.config.reassessmentIntervals, vendors.today()),
       contacts,
       subprocessors,
       timeline,

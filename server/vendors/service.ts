@@ -1,9 +1,11 @@
-import { type DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
+import { type DataSource, type EntityManager, In } from 'typeorm';
 import { User } from '../accounts/entities';
 import { AuditEntry } from '../audit/entities';
 import { type Actor, diffFields, escapeLike, LIKE_ESCAPE, recordAudit } from '../audit/service';
 import type { Clock } from '../clock';
 import type { Transact } from '../db/data-source';
+import { rawBool, rawDate, rawDateOrNull, rawInt, rawIntOrNull, rawJson, rawQuery } from '../db/raw';
+import { columnsOf } from '../db/rows';
 import { AppSetting } from '../db/settings.entity';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { Vendor, VendorContact, VendorSubprocessor } from './entities';
@@ -97,6 +99,87 @@ export function deriveRisk(
   return { inScope, computedTier, tier, nextReassessmentOn: nextReassessment(v.lastAssessedOn, intervalMonths(intervals, tier, inScope)) };
 }
 
+/** Every column of a vendor row, as plain SQL reads it (see vendorFromRow). */
+const VENDOR_COLUMNS = [
+  'id',
+  'legalName',
+  'legalNameKey',
+  'tradingName',
+  'website',
+  'services',
+  'businessOwnerId',
+  'status',
+  'notes',
+  'piElements',
+  'maResidents',
+  'recordVolume',
+  'accessModes',
+  'dataLocation',
+  'inScope',
+  'computedTier',
+  'tier',
+  'tierOverride',
+  'tierOverrideReason',
+  'tierOverrideById',
+  'tierOverrideAt',
+  'lastAssessedOn',
+  'nextReassessmentOn',
+  'reassessmentStart',
+  'lastScore',
+  'residualRating',
+  'lastDecision',
+  'createdById',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof Vendor)[];
+
+/** What a row of the list page shows of a vendor (see vendorRow); the rest is not read. */
+const LIST_ROW_COLUMNS = ['id', 'legalName', 'tradingName', 'status', 'tier', 'tierOverride', 'inScope', 'lastAssessedOn', 'nextReassessmentOn', 'lastScore', 'residualRating', 'businessOwnerId'] as const satisfies readonly (keyof Vendor)[];
+
+/** A vendor as a row of the list page reads it. */
+export type VendorListRow = Pick<Vendor, (typeof LIST_ROW_COLUMNS)[number]>;
+
+/** A comma-separated list column (see the entity's transformer). */
+function listOf<T extends string>(v: unknown): T[] {
+  return typeof v === 'string' && v ? (v.split(',').filter(Boolean) as T[]) : [];
+}
+
+/** A vendor row read by plain SQL, typed as the entity reads it. */
+function vendorFromRow(r: Record<string, unknown>): Vendor {
+  return {
+    id: rawInt(r.id),
+    legalName: r.legalName as string,
+    legalNameKey: r.legalNameKey as string,
+    tradingName: (r.tradingName as string | null) ?? null,
+    website: (r.website as string | null) ?? null,
+    services: (r.services as string | null) ?? null,
+    businessOwnerId: rawIntOrNull(r.businessOwnerId),
+    status: r.status as Vendor['status'],
+    notes: (r.notes as string | null) ?? null,
+    piElements: listOf(r.piElements),
+    maResidents: r.maResidents as Vendor['maResidents'],
+    recordVolume: r.recordVolume as Vendor['recordVolume'],
+    accessModes: listOf(r.accessModes),
+    dataLocation: (r.dataLocation as string | null) ?? null,
+    inScope: rawBool(r.inScope),
+    computedTier: r.computedTier as Vendor['computedTier'],
+    tier: r.tier as Vendor['tier'],
+    tierOverride: (r.tierOverride as Vendor['tierOverride']) ?? null,
+    tierOverrideReason: (r.tierOverrideReason as string | null) ?? null,
+    tierOverrideById: rawIntOrNull(r.tierOverrideById),
+    tierOverrideAt: rawDateOrNull(r.tierOverrideAt),
+    lastAssessedOn: (r.lastAssessedOn as string | null) ?? null,
+    nextReassessmentOn: (r.nextReassessmentOn as string | null) ?? null,
+    reassessmentStart: r.reassessmentStart as Vendor['reassessmentStart'],
+    lastScore: rawIntOrNull(r.lastScore),
+    residualRating: (r.residualRating as Vendor['residualRating']) ?? null,
+    lastDecision: (r.lastDecision as Vendor['lastDecision']) ?? null,
+    createdById: rawIntOrNull(r.createdById),
+    createdAt: rawDate(r.createdAt),
+    updatedAt: rawDate(r.updatedAt),
+  };
+}
+
 /** Vendors: the inventory, the pipeline, the data profile and its risk tier, contacts and subprocessors. */
 export class VendorService {
   constructor(private readonly d: VendorServiceDeps) {}
@@ -116,12 +199,39 @@ export class VendorService {
     return v;
   }
 
-  async contacts(vendorId: number): Promise<VendorContact[]> {
-    return this.d.ds.getRepository(VendorContact).find({ where: { vendorId }, order: { isSecurityContact: 'DESC', name: 'ASC' } });
+  /**
+   * The vendor with the names of its business owner and of whoever overrode its tier, in one plain
+   * query (the vendor page reads it on every view).
+   */
+  async withNames(id: number): Promise<{ vendor: Vendor; ownerName: string | null; tierOverrideByName: string | null }> {
+    const [row] = Number.isSafeInteger(id)
+      ? await rawQuery<Record<string, unknown>>(
+          this.d.ds,
+          `SELECT ${VENDOR_COLUMNS.map((c) => `"v"."${c}"`).join(', ')}, "o"."name" AS "ownerName", "t"."name" AS "tierOverrideByName" FROM "vendors" "v" ` +
+            'LEFT JOIN "users" "o" ON "o"."id" = "v"."businessOwnerId" LEFT JOIN "users" "t" ON "t"."id" = "v"."tierOverrideById" WHERE "v"."id" = :id',
+          { id },
+        )
+      : [];
+    if (!row) throw new NotFoundError('No such vendor.');
+    return { vendor: vendorFromRow(row), ownerName: (row.ownerName as string | null) ?? null, tierOverrideByName: (row.tierOverrideByName as string | null) ?? null };
   }
 
+  /** The vendor's contacts, the security contact first, then by name. */
+  async contacts(vendorId: number): Promise<VendorContact[]> {
+    const columns = columnsOf(this.d.ds, VendorContact);
+    const rows = await rawQuery<Record<string, unknown>>(
+      this.d.ds,
+      `SELECT ${columns.list('c')} FROM "vendor_contacts" "c" WHERE "c"."vendorId" = :vendorId ORDER BY "c"."isSecurityContact" DESC, "c"."name" ASC`,
+      { vendorId },
+    );
+    return rows.map((r) => columns.read(r, 'c'));
+  }
+
+  /** The vendor's subprocessors by name. */
   async subprocessors(vendorId: number): Promise<VendorSubprocessor[]> {
-    return this.d.ds.getRepository(VendorSubprocessor).find({ where: { vendorId }, order: { name: 'ASC' } });
+    const columns = columnsOf(this.d.ds, VendorSubprocessor);
+    const rows = await rawQuery<Record<string, unknown>>(this.d.ds, `SELECT ${columns.list('s')} FROM "vendor_subprocessors" "s" WHERE "s"."vendorId" = :vendorId ORDER BY "s"."name" ASC`, { vendorId });
+    return rows.map((r) => columns.read(r, 's'));
   }
 
   /** The vendor's history from the audit log, newest first. */
@@ -129,13 +239,27 @@ export class VendorService {
     return this.timelineOf('vendor', vendorId, limit);
   }
 
-  /** Any record's history from the audit log, newest first. */
+  /** Any record's history from the audit log, newest first (plain SQL: every record page reads it). */
   async timelineOf(entityType: string, entityId: number, limit = 50): Promise<AuditEntry[]> {
-    return this.d.ds.getRepository(AuditEntry).find({
-      where: { entityType, entityId: String(entityId) },
-      order: { at: 'DESC', id: 'DESC' },
-      take: limit,
-    });
+    const rows = await rawQuery<Record<string, unknown>>(
+      this.d.ds,
+      'SELECT "id", "at", "actorType", "actorId", "actorLabel", "action", "entityType", "entityId", "changes", "details", "ip" FROM "audit_entries" ' +
+        'WHERE "entityType" = :entityType AND "entityId" = :entityId ORDER BY "at" DESC, "id" DESC LIMIT :limit',
+      { entityType, entityId: String(entityId), limit: Math.max(0, Math.trunc(limit)) },
+    );
+    return rows.map((r) => ({
+      id: rawInt(r.id),
+      at: rawDate(r.at),
+      actorType: r.actorType as AuditEntry['actorType'],
+      actorId: rawIntOrNull(r.actorId),
+      actorLabel: r.actorLabel as string,
+      action: r.action as string,
+      entityType: (r.entityType as string | null) ?? null,
+      entityId: (r.entityId as string | null) ?? null,
+      changes: rawJson<AuditEntry['changes']>(r.changes),
+      details: rawJson<Record<string, unknown>>(r.details),
+      ip: (r.ip as string | null) ?? null,
+    }));
   }
 
   private async checkOwner(m: EntityManager, ownerId: number | null | undefined): Promise<void> {
@@ -411,103 +535,127 @@ export class VendorService {
     await m.update(Vendor, { id: vendorId }, { updatedAt: this.d.clock.now() });
   }
 
-  /** Applies the list filters to a query over vendors aliased `v`. */
-  applyFilter(qb: SelectQueryBuilder<Vendor>, f: VendorFilter): SelectQueryBuilder<Vendor> {
+  /** The list filters as SQL conditions over vendors aliased "v", with their parameters. */
+  private filterSql(f: VendorFilter): { where: string; params: Record<string, unknown> } {
+    const conditions: string[] = [];
+    const params: Record<string, unknown> = {};
     if (f.q) {
-      const like = `%${escapeLike(f.q.toLowerCase())}%`;
-      qb.andWhere(`(v.legalNameKey LIKE :q ${LIKE_ESCAPE} OR LOWER(v.tradingName) LIKE :q ${LIKE_ESCAPE})`, { q: like });
+      params.q = `%${escapeLike(f.q.toLowerCase())}%`;
+      conditions.push(`("v"."legalNameKey" LIKE :q ${LIKE_ESCAPE} OR LOWER("v"."tradingName") LIKE :q ${LIKE_ESCAPE})`);
     }
-    if (f.status) qb.andWhere('v.status = :status', { status: f.status });
-    if (f.tier) qb.andWhere('v.tier = :tier', { tier: f.tier });
-    if (f.ownerId === 'none') qb.andWhere('v.businessOwnerId IS NULL');
-    else if (f.ownerId !== undefined) qb.andWhere('v.businessOwnerId = :owner', { owner: f.ownerId });
-    if (f.scope) qb.andWhere('v.inScope = :inScope', { inScope: f.scope === 'in' });
+    if (f.status) {
+      params.status = f.status;
+      conditions.push('"v"."status" = :status');
+    }
+    if (f.tier) {
+      params.tier = f.tier;
+      conditions.push('"v"."tier" = :tier');
+    }
+    if (f.ownerId === 'none') conditions.push('"v"."businessOwnerId" IS NULL');
+    else if (f.ownerId !== undefined) {
+      params.owner = f.ownerId;
+      conditions.push('"v"."businessOwnerId" = :owner');
+    }
+    if (f.scope) {
+      params.inScope = f.scope === 'in';
+      conditions.push('"v"."inScope" = :inScope');
+    }
     if (f.assessment) {
       const today = this.today();
-      const soon = new Date(Date.parse(`${today}T00:00:00Z`) + DUE_SOON_DAYS * 86_400_000).toISOString().slice(0, 10);
-      const notRequired = "(v.inScope = :f AND v.tier = 'none')";
-      const p = { today, soon, f: false };
-      switch (f.assessment) {
-        case 'overdue':
-          qb.andWhere('v.lastAssessedOn IS NOT NULL AND v.nextReassessmentOn < :today', p);
-          break;
-        case 'due_soon':
-          qb.andWhere('v.nextReassessmentOn >= :today AND v.nextReassessmentOn <= :soon', p);
-          break;
-        case 'current':
-          qb.andWhere('v.nextReassessmentOn > :soon', p);
-          break;
-        case 'never':
-          qb.andWhere(`v.lastAssessedOn IS NULL AND NOT ${notRequired}`, p);
-          break;
-        case 'not_required':
-          qb.andWhere(`(${notRequired} OR (v.lastAssessedOn IS NOT NULL AND v.nextReassessmentOn IS NULL))`, p);
-          break;
-        case 'outside_cycle':
-          qb.andWhere(`((v.lastAssessedOn IS NULL AND NOT ${notRequired}) OR (v.lastAssessedOn IS NOT NULL AND v.nextReassessmentOn < :today))`, p);
-          break;
-      }
+      params.today = today;
+      params.soon = new Date(Date.parse(`${today}T00:00:00Z`) + DUE_SOON_DAYS * 86_400_000).toISOString().slice(0, 10);
+      params.notInScope = false;
+      const notRequired = `("v"."inScope" = :notInScope AND "v"."tier" = 'none')`;
+      const never = `"v"."lastAssessedOn" IS NULL AND NOT ${notRequired}`;
+      const overdue = '"v"."lastAssessedOn" IS NOT NULL AND "v"."nextReassessmentOn" < :today';
+      conditions.push(
+        {
+          overdue,
+          due_soon: '"v"."nextReassessmentOn" >= :today AND "v"."nextReassessmentOn" <= :soon',
+          current: '"v"."nextReassessmentOn" > :soon',
+          never,
+          not_required: `(${notRequired} OR ("v"."lastAssessedOn" IS NOT NULL AND "v"."nextReassessmentOn" IS NULL))`,
+          outside_cycle: `((${never}) OR (${overdue}))`,
+        }[f.assessment],
+      );
     }
-    return qb;
+    return { where: conditions.join(' AND '), params };
   }
 
-  /**
-   * One page of the filtered, sorted list and the total count. `columns` limits what is read of each
-   * vendor (the list page shows a few fields; the export and the API take whole rows).
-   */
-  async list(f: VendorFilter, page: number, pageSize: number, columns?: readonly (keyof Vendor)[]): Promise<{ vendors: Vendor[]; total: number }> {
-    const base = () => {
-      const qb = this.applyFilter(this.repo.createQueryBuilder('v'), f);
-      if (columns) qb.select(['v.id', ...columns.filter((c) => c !== 'id').map((c) => `v.${c}`)]);
-      return qb;
+  /** One page of the filtered, sorted list and the total count, every column of each vendor (the export and the API). */
+  async list(f: VendorFilter, page: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number }> {
+    const { rows, total } = await this.listPage(f, page, pageSize, VENDOR_COLUMNS);
+    return { vendors: rows.map(vendorFromRow), total };
+  }
+
+  /** One page of the filtered, sorted list and the total count, with what a row of the list page shows. */
+  async listRows(f: VendorFilter, page: number, pageSize: number): Promise<{ vendors: VendorListRow[]; total: number }> {
+    const { rows, total } = await this.listPage(f, page, pageSize, LIST_ROW_COLUMNS);
+    return {
+      vendors: rows.map((r) => ({
+        id: rawInt(r.id),
+        legalName: r.legalName as string,
+        tradingName: (r.tradingName as string | null) ?? null,
+        status: r.status as Vendor['status'],
+        tier: r.tier as Vendor['tier'],
+        tierOverride: (r.tierOverride as Vendor['tierOverride']) ?? null,
+        inScope: rawBool(r.inScope),
+        lastAssessedOn: (r.lastAssessedOn as string | null) ?? null,
+        nextReassessmentOn: (r.nextReassessmentOn as string | null) ?? null,
+        lastScore: rawIntOrNull(r.lastScore),
+        residualRating: (r.residualRating as Vendor['residualRating']) ?? null,
+        businessOwnerId: rawIntOrNull(r.businessOwnerId),
+      })),
+      total,
+    };
+  }
+
+  /** A page of raw vendor rows (the given columns) and the total, in plain SQL: the list is read on every view. */
+  private async listPage(f: VendorFilter, page: number, pageSize: number, columns: readonly (keyof Vendor)[]): Promise<{ rows: Record<string, unknown>[]; total: number }> {
+    const filter = this.filterSql(f);
+    const select = `SELECT ${columns.map((c) => `"v"."${c}"`).join(', ')} FROM "vendors" "v"`;
+    const where = (extra?: string) => {
+      const all = [filter.where, extra].filter(Boolean).join(' AND ');
+      return all ? ` WHERE ${all}` : '';
+    };
+    const count = async (extra?: string) => {
+      const [row] = await rawQuery<{ n: number | string }>(this.d.ds, `SELECT COUNT(*) AS "n" FROM "vendors" "v"${where(extra)}`, filter.params);
+      return rawInt(row?.n ?? 0);
+    };
+    const rows = (extra: string | undefined, orderBy: string, offset: number, limit: number) =>
+      rawQuery<Record<string, unknown>>(this.d.ds, `${select}${where(extra)} ORDER BY ${orderBy} LIMIT :limit OFFSET :offset`, { ...filter.params, limit, offset });
+    // The page with the total beside each row (counted once by the database): one statement instead
+    // of two; only a page past the end, which has no row to carry it, counts on its own.
+    const rowsAndTotal = async (extra: string | undefined, orderBy: string): Promise<{ rows: Record<string, unknown>[]; total: number }> => {
+      const found = await rawQuery<Record<string, unknown>>(
+        this.d.ds,
+        `SELECT (SELECT COUNT(*) FROM "vendors" "v"${where()}) AS "listTotal", ${select.slice('SELECT '.length)}${where(extra)} ORDER BY ${orderBy} LIMIT :limit OFFSET :offset`,
+        { ...filter.params, limit: pageSize, offset },
+      );
+      return { rows: found, total: found.length > 0 ? rawInt(found[0]!.listTotal) : await count() };
     };
     const dir = f.dir === 'desc' ? 'DESC' : 'ASC';
     const offset = (page - 1) * pageSize;
     const sort = f.sort ?? 'name';
-    if (sort === 'next') return this.listByNext(base, dir, offset, pageSize);
-    const qb = base();
-    switch (sort) {
-      case 'tier':
-        qb.addSelect("CASE v.tier WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END", 'tier_rank').orderBy('tier_rank', dir);
-        break;
-      case 'status':
-        qb.addSelect(
-          "CASE v.status WHEN 'prospect' THEN 0 WHEN 'onboarding' THEN 1 WHEN 'active' THEN 2 WHEN 'offboarding' THEN 3 ELSE 4 END",
-          'status_rank',
-        ).orderBy('status_rank', dir);
-        break;
-      case 'updated':
-        qb.orderBy('v.updatedAt', dir);
-        break;
-      default:
-        qb.orderBy('v.legalNameKey', dir);
+    if (sort === 'next') {
+      // By next reassessment date, vendors without a date last either way. Read as two ranges, each
+      // in index order (status, scope, date), instead of sorting every matching vendor by a computed
+      // key: the dated vendors first, then, when the page reaches past them, the undated ones.
+      const dated = '"v"."nextReassessmentOn" IS NOT NULL';
+      const { rows: first, total } = await rowsAndTotal(dated, `"v"."nextReassessmentOn" ${dir}, "v"."id" ASC`);
+      if (first.length === pageSize || offset + first.length >= total) return { rows: first, total };
+      // The page reaches past the dated vendors: how many there are is known when some were on it.
+      const datedTotal = first.length > 0 ? offset + first.length : await count(dated);
+      const rest = await rows('"v"."nextReassessmentOn" IS NULL', '"v"."id" ASC', Math.max(0, offset - datedTotal), pageSize - first.length);
+      return { rows: [...first, ...rest], total };
     }
-    qb.addOrderBy('v.id', 'ASC');
-    const [vendors, total] = await Promise.all([qb.offset(offset).limit(pageSize).getMany(), base().getCount()]);
-    return { vendors, total };
-  }
-
-  /**
-   * The list by next reassessment date, vendors without a date last either way. Read as two ranges,
-   * each in index order (status, scope, date), instead of sorting every matching vendor by a
-   * computed key: the dated vendors first, then, when the page reaches past them, the undated ones.
-   */
-  private async listByNext(base: () => SelectQueryBuilder<Vendor>, dir: 'ASC' | 'DESC', offset: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number }> {
-    const dated = () => base().andWhere('v.nextReassessmentOn IS NOT NULL');
-    const [first, total] = await Promise.all([
-      dated().orderBy('v.nextReassessmentOn', dir).addOrderBy('v.id', 'ASC').offset(offset).limit(pageSize).getMany(),
-      base().getCount(),
-    ]);
-    if (first.length === pageSize || offset + first.length >= total) return { vendors: first, total };
-    // The page reaches past the dated vendors: how many there are is known when some were on it.
-    const datedTotal = first.length > 0 ? offset + first.length : await dated().getCount();
-    const rest = await base()
-      .andWhere('v.nextReassessmentOn IS NULL')
-      .orderBy('v.id', 'ASC')
-      .offset(Math.max(0, offset - datedTotal))
-      .limit(pageSize - first.length)
-      .getMany();
-    return { vendors: [...first, ...rest], total };
+    const orderBy = {
+      tier: `CASE "v"."tier" WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END ${dir}`,
+      status: `CASE "v"."status" WHEN 'prospect' THEN 0 WHEN 'onboarding' THEN 1 WHEN 'active' THEN 2 WHEN 'offboarding' THEN 3 ELSE 4 END ${dir}`,
+      updated: `"v"."updatedAt" ${dir}`,
+      name: `"v"."legalNameKey" ${dir}`,
+    }[sort];
+    return rowsAndTotal(undefined, `${orderBy}, "v"."id" ASC`);
   }
 
   /** Users by id, for showing owners beside a page of vendors in one query. */
@@ -537,8 +685,9 @@ export class VendorService {
    * Every user's id, name and whether active, by name: the owners shown beside a page of vendors
    * (an inactive user may still own some) and the owner menu's choices, in one query.
    */
-  async userDirectory(): Promise<User[]> {
-    return this.d.ds.getRepository(User).find({ select: ['id', 'name', 'active'], order: { name: 'ASC', id: 'ASC' } });
+  async userDirectory(): Promise<Pick<User, 'id' | 'name' | 'active'>[]> {
+    const rows = await rawQuery<Record<string, unknown>>(this.d.ds, 'SELECT "id", "name", "active" FROM "users" ORDER BY "name" ASC, "id" ASC');
+    return rows.map((r) => ({ id: rawInt(r.id), name: r.name as string, active: rawBool(r.active) }));
   }
 
   /** Active users who can own a vendor relationship, for the owner menu. */
