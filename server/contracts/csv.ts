@@ -1,8 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
 import { defuseCells } from '../csv';
-import type { Vendor } from '../vendors/entities';
 import type { Clause, VendorFacts } from './catalogue';
 import { coveragePercent, type VendorClauseState } from './coverage';
+import type { MatrixVendor } from './service';
 
 
 /** The columns of the coverage matrix export: the vendor, then one per clause of the catalogue. */
@@ -17,7 +17,7 @@ export function matrixColumns(clauses: Clause[]): string[] {
  */
 export function matrixCsv(
   clauses: Clause[],
-  vendors: Vendor[],
+  vendors: MatrixVendor[],
   states: Map<number, { facts: VendorFacts; activeContracts: number; states: Map<string, VendorClauseState> }>,
   header: boolean,
 ): string {

@@ -1,13 +1,66 @@
 import { daysBetween } from '../findings/service';
-import { BASIS_LABELS, type Clause, applicabilityText } from './catalogue';
+import { escapeHtml } from '../html';
+import { STATUS_LABELS as VENDOR_STATUS_LABELS, TIER_LABELS } from '../vendors/risk';
+import { BASIS_LABELS, type Clause, applicabilityText, type VendorFacts } from './catalogue';
+import { CLAUSE_STATE_LABELS, type VendorClauseState } from './coverage';
 import type { AmendmentComment, AmendmentItem, Contract, ContractAmendment, ContractClause, ContractFile } from './entities';
 import { isAmendmentOverdue } from './amendments';
 import { AMENDMENT_STATUS_LABELS, CONTRACT_STATUS_LABELS, LEGACY_NOTE, NOTICE_LEAD_DAYS, TYPE_LABELS, TYPE_SHORT } from './labels';
-import { addDays, isLegacy, type VendorCoverage } from './service';
+import { addDays, isLegacy, type MatrixVendor, type VendorCoverage } from './service';
 
 /** A clause as pages show it. */
 export function clauseView(c: Clause) {
   return { id: c.id, title: c.title, mustSay: c.mustSay, citations: c.citations, basis: c.basis, basisLabel: BASIS_LABELS[c.basis], severity: c.severity, appliesWhen: applicabilityText(c) };
+}
+
+/**
+ * The rows of a page of the coverage matrix: each vendor with its coverage share and one cell per
+ * clause of the catalogue. The cells (clauses × vendors, the bulk of the page) come as markup, each
+ * distinct cell built once per page, escaped as the view would escape them.
+ */
+export function matrixRows(
+  vendors: MatrixVendor[],
+  states: Map<number, { facts: VendorFacts; activeContracts: number; states: Map<string, VendorClauseState> }>,
+  clauses: Clause[],
+) {
+  const cellMarkup = new Map<string, string>();
+  const cell = (clauseId: string, state: VendorClauseState | 'does_not_apply') => {
+    const key = `${clauseId}\u0000${state}`;
+    let html = cellMarkup.get(key);
+    if (html === undefined) {
+      const label = state === 'does_not_apply' ? 'Does not apply' : CLAUSE_STATE_LABELS[state];
+      html = `<td><span class="tag cs-${escapeHtml(state)}" title="${escapeHtml(clauseId)}">${escapeHtml(label)}</span></td>`;
+      cellMarkup.set(key, html);
+    }
+    return html;
+  };
+  return vendors.map((v) => {
+    const s = states.get(v.id);
+    let counted = 0;
+    let present = 0;
+    let cells = '';
+    for (const c of clauses) {
+      const state = s?.states.get(c.id);
+      cells += cell(c.id, state ?? 'does_not_apply');
+      if (state && state !== 'not_applicable') {
+        counted += 1;
+        if (state === 'present') present += 1;
+      }
+    }
+    return {
+      id: v.id,
+      legalName: v.legalName,
+      tier: v.tier,
+      tierLabel: TIER_LABELS[v.tier],
+      status: v.status,
+      statusLabel: VENDOR_STATUS_LABELS[v.status],
+      inScope: v.inScope,
+      activeContracts: s?.activeContracts ?? 0,
+      percent: counted ? Math.floor((100 * present) / counted) : null,
+      /** Markup of the row's clause cells (escaped). */
+      cellsHtml: cells,
+    };
+  });
 }
 
 /** Where a contract stands against its notice deadline, today. */

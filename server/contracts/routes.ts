@@ -15,7 +15,7 @@ import { auditExport } from '../reports/exports';
 import { amendmentsCsv, CONTRACT_COLUMNS, contractCsvRow, matrixCsv } from './csv';
 import { AMENDMENT_STATUSES, type ContractFile, CONTRACT_STATUSES, CONTRACT_TYPES } from './entities';
 import { AMENDMENT_STATUS_LABELS, CONTRACT_STATUS_LABELS, TYPE_LABELS } from './labels';
-import { amendmentRow, clauseView, contractRow } from './present';
+import { amendmentRow, clauseView, contractRow, matrixRows } from './present';
 import {
   type AmendmentListQuery,
   amendmentListQuerySchema,
@@ -159,26 +159,7 @@ export function contractRoutes(ctx: Context): Router {
       title: 'Clause coverage across vendors',
       clauses: clauses.map(clauseView),
       shares,
-      rows: rows.map((v) => {
-        const s = states.get(v.id);
-        const cells = clauses.map((c) => {
-          const state = s?.states.get(c.id);
-          return state ? { clauseId: c.id, state, label: CLAUSE_STATE_LABELS[state] } : { clauseId: c.id, state: 'does_not_apply', label: 'Does not apply' };
-        });
-        const counted = cells.filter((x) => x.state !== 'does_not_apply' && x.state !== 'not_applicable');
-        return {
-          id: v.id,
-          legalName: v.legalName,
-          tier: v.tier,
-          tierLabel: TIER_LABELS[v.tier],
-          status: v.status,
-          statusLabel: VENDOR_STATUS_LABELS[v.status],
-          inScope: v.inScope,
-          activeContracts: s?.activeContracts ?? 0,
-          percent: counted.length ? Math.floor((100 * counted.filter((x) => x.state === 'present').length) / counted.length) : null,
-          cells,
-        };
-      }),
+      rows: matrixRows(rows, states, clauses),
       total,
       page,
       pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),

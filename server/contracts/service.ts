@@ -4,11 +4,12 @@ import { User } from '../accounts/entities';
 import { type Actor, diffFields, recordAudit } from '../audit/service';
 import type { Clock } from '../clock';
 import type { Transact } from '../db/data-source';
+import { rawInt, rawQuery } from '../db/raw';
 import { SharedFigures, type WriteWatch } from '../db/write-watch';
 import { NotFoundError, ValidationError } from '../errors';
 import { ACCEPTED_TYPES, detectType, type EvidenceStore, sanitizeFileName } from '../questionnaires/evidence';
 import { Vendor, VendorSubprocessor } from '../vendors/entities';
-import type { Tier, VendorStatus } from '../vendors/risk';
+import type { PiElement, Tier, VendorStatus } from '../vendors/risk';
 import { type Clause, type ClauseCatalogue, applicabilitySql, applicabilityText, type VendorFacts } from './catalogue';
 import { combineClause, type ContractClauseState, coveragePercent, percentOf, type VendorClauseState } from './coverage';
 import { AmendmentItem, ContractAmendment, Contract, ContractClause, ContractFile, type ContractFileKind, type ContractStatus, type ContractType, OPEN_AMENDMENT_STATUSES } from './entities';
@@ -66,6 +67,9 @@ export interface MatrixFilter {
 }
 
 /** One clause on a contract's checklist. */
+/** A vendor as a row of the coverage matrix shows it (and what applicability is decided from). */
+export type MatrixVendor = Pick<Vendor, 'id' | 'legalName' | 'status' | 'tier' | 'inScope' | 'piElements'>;
+
 export interface ChecklistRow {
   clause: Clause;
   state: ContractClauseState;
@@ -446,16 +450,11 @@ export class ContractService {
     // status) of contracts, (contractId, clauseId, status) of clause rows.
     const [facts, raw] = await Promise.all([
       known && ids.every((id) => known.has(id)) ? known : this.facts(ids),
-      this.repo
-        .createQueryBuilder('k')
-        .select('k.vendorId', 'vendorId')
-        .addSelect('k.id', 'contractId')
-        .addSelect('cc.clauseId', 'clauseId')
-        .addSelect('cc.status', 'status')
-        .leftJoin(ContractClause, 'cc', 'cc.contractId = k.id')
-        .where('k.vendorId IN (:...ids)', { ids })
-        .andWhere('k.status = :active', { active: 'active' })
-        .getRawMany<{ vendorId: number | string; contractId: number | string; clauseId: string | null; status: ContractClauseState | null }>(),
+      this.raw<{ vendorId: number | string; contractId: number | string; clauseId: string | null; status: ContractClauseState | null }>(
+        'SELECT "k"."vendorId" AS "vendorId", "k"."id" AS "contractId", "cc"."clauseId" AS "clauseId", "cc"."status" AS "status" FROM "contracts" "k" ' +
+          'LEFT JOIN "contract_clauses" "cc" ON "cc"."contractId" = "k"."id" WHERE "k"."vendorId" IN (:...ids) AND "k"."status" = :active',
+        { ids, active: 'active' },
+      ),
     ]);
     const contractsOf = new Map<number, Set<number>>();
     const reviewed = new Map<string, ContractClauseState>();
@@ -514,10 +513,7 @@ export class ContractService {
 
   /** What the vendor page shows: contracts by status, coverage, gaps and open amendments. */
   async vendorSummary(vendorId: number, known?: KnownVendor) {
-    const [{ contracts, clauses }, openAmendments] = await Promise.all([
-      this.summaryCoverage(vendorId, known),
-      this.d.ds.getRepository(ContractAmendment).count({ where: { vendorId, status: In(OPEN_AMENDMENT_STATUSES) } }),
-    ]);
+    const { contracts, clauses, openAmendments } = await this.summaryCoverage(vendorId, known);
     const counts: Record<ContractStatus, number> = { draft: 0, active: 0, expired: 0, terminated: 0 };
     for (const status of contracts) counts[status] += 1;
     return {
@@ -531,71 +527,105 @@ export class ContractService {
   }
 
   /**
-   * What the summary needs of vendorCoverage: each contract's status and the combined state of each
-   * applicable clause. With the vendor known, one query: the vendor's contracts with the clause
-   * reviews of the active ones (the columns of the covering indexes only).
+   * What the summary needs: each contract's status, the combined state of each applicable clause
+   * (as vendorCoverage gives them) and the number of open amendment requests. With the vendor known,
+   * one plain query: the vendor's contracts with the clause reviews of the active ones (the columns
+   * of the covering indexes only), and the open amendments counted beside them.
    */
-  private async summaryCoverage(vendorId: number, known?: KnownVendor): Promise<{ contracts: ContractStatus[]; clauses: { clause: Clause; state: VendorClauseState }[] }> {
+  private async summaryCoverage(
+    vendorId: number,
+    known?: KnownVendor,
+  ): Promise<{ contracts: ContractStatus[]; clauses: { clause: Clause; state: VendorClauseState }[]; openAmendments: number }> {
     if (!known) {
-      const cov = await this.vendorCoverage(vendorId);
-      return { contracts: [...cov.activeContracts, ...cov.otherContracts].map((c) => c.status), clauses: cov.clauses };
+      const [cov, openAmendments] = await Promise.all([
+        this.vendorCoverage(vendorId),
+        this.d.ds.getRepository(ContractAmendment).count({ where: { vendorId, status: In(OPEN_AMENDMENT_STATUSES) } }),
+      ]);
+      return { contracts: [...cov.activeContracts, ...cov.otherContracts].map((c) => c.status), clauses: cov.clauses, openAmendments };
     }
     if (known.vendor.id !== vendorId) throw new NotFoundError('No such vendor.');
-    const raw = await this.repo
-      .createQueryBuilder('k')
-      .select('k.id', 'contractId')
-      .addSelect('k.status', 'contractStatus')
-      .addSelect('cc.clauseId', 'clauseId')
-      .addSelect('cc.status', 'status')
-      .leftJoin(ContractClause, 'cc', 'cc.contractId = k.id AND k.status = :active', { active: 'active' })
-      .where('k.vendorId = :vendorId', { vendorId })
-      .getRawMany<{ contractId: number | string; contractStatus: ContractStatus; clauseId: string | null; status: ContractClauseState | null }>();
+    // Driven by a single row, so that a vendor without contracts still gets its amendment count.
+    const raw = await rawQuery<{ openAmendments: number | string; contractId: number | string | null; contractStatus: ContractStatus | null; clauseId: string | null; status: ContractClauseState | null }>(
+      this.d.ds,
+      'SELECT (SELECT COUNT(*) FROM "contract_amendments" "a" WHERE "a"."vendorId" = :vendorId AND "a"."status" IN (:...open)) AS "openAmendments", ' +
+        '"k"."id" AS "contractId", "k"."status" AS "contractStatus", "cc"."clauseId" AS "clauseId", "cc"."status" AS "status" ' +
+        'FROM (SELECT 1 AS "one") "o" LEFT JOIN "contracts" "k" ON "k"."vendorId" = :vendorId ' +
+        'LEFT JOIN "contract_clauses" "cc" ON "cc"."contractId" = "k"."id" AND "k"."status" = :active',
+      { vendorId, open: [...OPEN_AMENDMENT_STATUSES], active: 'active' },
+    );
     const statusOf = new Map<number, ContractStatus>();
     const reviewed = new Map<string, ContractClauseState>();
     for (const r of raw) {
-      const id = Number(r.contractId);
+      if (r.contractId === null || r.contractStatus === null) continue;
+      const id = rawInt(r.contractId);
       statusOf.set(id, r.contractStatus);
       if (r.clauseId !== null && r.status !== null) reviewed.set(`${id}\u0000${r.clauseId}`, r.status);
     }
     const active = [...statusOf].filter(([, s]) => s === 'active').map(([id]) => id);
     const facts: VendorFacts = { piElements: known.vendor.piElements, inScope: known.vendor.inScope, subprocessorCount: known.subprocessorCount };
     const clauses = this.d.catalogue.applicable(facts).map((clause) => ({ clause, state: combineClause(active.map((id) => reviewed.get(`${id}\u0000${clause.id}`) ?? 'not_reviewed')) }));
-    return { contracts: [...statusOf.values()], clauses };
+    return { contracts: [...statusOf.values()], clauses, openAmendments: rawInt(raw[0]?.openAmendments ?? 0) };
   }
 
-  /** The matrix filter as SQL over vendors "v"; a missing-clause filter names a clause of the catalogue. */
-  private applyMatrixFilter(qb: ReturnType<ContractService['vendorQuery']>, f: MatrixFilter) {
-    if (f.tier) qb.andWhere('v.tier = :tier', { tier: f.tier });
-    if (f.status) qb.andWhere('v.status = :status', { status: f.status });
-    if (f.scope) qb.andWhere('v.inScope = :inScope', { inScope: f.scope === 'in' });
+  /** The matrix filter as SQL conditions over vendors "v"; a missing-clause filter names a clause of the catalogue. */
+  private matrixConditions(f: MatrixFilter): { conditions: string[]; params: Record<string, unknown> } {
+    const conditions: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (f.tier) {
+      conditions.push('"v"."tier" = :tier');
+      params.tier = f.tier;
+    }
+    if (f.status) {
+      conditions.push('"v"."status" = :status');
+      params.status = f.status;
+    }
+    if (f.scope) {
+      conditions.push('"v"."inScope" = :inScope');
+      params.inScope = f.scope === 'in';
+    }
     if (f.missing) {
       const clause = this.d.catalogue.get(f.missing);
       if (!clause) throw new ValidationError({ missing: `missing must be a clause of the catalogue (${this.d.catalogue.list().map((c) => c.id).join(', ')}).` });
       const applies = applicabilitySql(clause, 'mc');
-      qb.andWhere(`${applies.sql} AND NOT ${presentSql('mclause')} AND NOT ${allNotApplicableSql('mclause')}`, { ...applies.params, mclause: clause.id });
+      conditions.push(`${applies.sql} AND NOT ${presentSql('mclause')} AND NOT ${allNotApplicableSql('mclause')}`);
+      Object.assign(params, applies.params, { mclause: clause.id });
     }
-    return qb;
+    return { conditions, params };
   }
 
-  private vendorQuery() {
-    return this.d.ds.getRepository(Vendor).createQueryBuilder('v');
+  /** Runs plain SQL with named parameters on either database. */
+  private async raw<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
+    const [query, values] = this.d.ds.driver.escapeQueryWithParameters(sql, params, {});
+    return (await this.d.ds.query(query, values)) as T[];
   }
 
-  /** One page of the portfolio matrix (vendors by name) and the total. */
-  async matrix(f: MatrixFilter, page: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number; facts: Map<number, VendorFacts> }> {
-    const base = () => this.applyMatrixFilter(this.vendorQuery(), f);
+  /**
+   * One page of the portfolio matrix (vendors by name) and the total, in two plain queries: the
+   * page's shown columns (no entities to build), and COUNT(*), which SQLite answers from its
+   * smallest index without reading rows when there is no filter.
+   */
+  async matrix(f: MatrixFilter, page: number, pageSize: number): Promise<{ vendors: MatrixVendor[]; total: number; facts: Map<number, VendorFacts> }> {
+    const { conditions, params } = this.matrixConditions(f);
+    const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
     // What a row shows of a vendor, and what applicability is decided from (with the number of
     // subprocessors, counted by index per vendor of the page), so vendorStates need not read them again.
-    const page_ = base()
-      .select(['v.id', 'v.legalName', 'v.status', 'v.tier', 'v.inScope', 'v.piElements'])
-      .addSelect('(SELECT COUNT(*) FROM "vendor_subprocessors" "s" WHERE "s"."vendorId" = "v"."id")', 'subprocessorCount')
-      .orderBy('v.legalNameKey', 'ASC')
-      .addOrderBy('v.id', 'ASC')
-      .offset((page - 1) * pageSize)
-      .limit(pageSize);
-    const [{ entities: vendors, raw }, total] = await Promise.all([page_.getRawAndEntities<{ subprocessorCount: number | string }>(), base().getCount()]);
-    const facts = new Map(vendors.map((v, i) => [v.id, { piElements: v.piElements, inScope: v.inScope, subprocessorCount: Number(raw[i]?.subprocessorCount ?? 0) }]));
-    return { vendors, total, facts };
+    const pageSql =
+      'SELECT "v"."id" AS "id", "v"."legalName" AS "legalName", "v"."status" AS "status", "v"."tier" AS "tier", "v"."inScope" AS "inScope", "v"."piElements" AS "piElements", ' +
+      '(SELECT COUNT(*) FROM "vendor_subprocessors" "s" WHERE "s"."vendorId" = "v"."id") AS "subprocessorCount" ' +
+      `FROM "vendors" "v"${where} ORDER BY "v"."legalNameKey" ASC, "v"."id" ASC LIMIT :limit OFFSET :offset`;
+    type Raw = Pick<Vendor, 'legalName' | 'status' | 'tier'> & { id: number | string; inScope: boolean | number; piElements: string | null; subprocessorCount: number | string };
+    const [raw, [count]] = await Promise.all([
+      this.raw<Raw>(pageSql, { ...params, limit: pageSize, offset: (page - 1) * pageSize }),
+      this.raw<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM "vendors" "v"${where}`, params),
+    ]);
+    const facts = new Map<number, VendorFacts>();
+    const vendors = raw.map((r): MatrixVendor => {
+      // Read as the entity's column transformer reads piElements, and SQLite's 0/1 as booleans.
+      const v = { id: Number(r.id), legalName: r.legalName, status: r.status, tier: r.tier, inScope: r.inScope === true || r.inScope === 1, piElements: (r.piElements ? r.piElements.split(',').filter(Boolean) : []) as PiElement[] };
+      facts.set(v.id, { piElements: v.piElements, inScope: v.inScope, subprocessorCount: Number(r.subprocessorCount ?? 0) });
+      return v;
+    });
+    return { vendors, total: Number(count?.n ?? 0), facts };
   }
 
   /**

@@ -18,6 +18,7 @@ export type Remediator = (typeof REMEDIATORS)[number];
  */
 @Entity('findings')
 @Index('IDX_findings_created', ['createdAt', 'id'])
+@Index('IDX_findings_status_created', ['status', 'createdAt', 'id'])
 export class Finding {
   @PrimaryGeneratedColumn()
   id!: number;
@@ -71,7 +72,6 @@ export class Finding {
   @Column({ type: 'varchar', length: 10, nullable: true })
   dueDate!: string | null;
 
-  @Index('IDX_findings_status')
   @Column({ type: 'varchar', length: 20 })
   status!: FindingStatus;
 

@@ -1,8 +1,8 @@
 import type { Finding } from './entities';
-import { daysBetween, isOverdue, REMEDIATOR_LABELS, SEVERITY_LABELS, STATUS_LABELS } from './service';
+import { daysBetween, type FindingListFields, isOverdue, REMEDIATOR_LABELS, SEVERITY_LABELS, STATUS_LABELS } from './service';
 
 /** A finding as a list row shows it: labels, names, age and whether it is overdue. */
-export function findingRow(f: Finding, vendorNames: Map<number, string>, userNames: Map<number, string>, now: Date) {
+export function findingRow(f: FindingListFields, vendorNames: Map<number, string>, userNames: Map<number, string>, now: Date) {
   const today = now.toISOString().slice(0, 10);
   return {
     id: f.id,

@@ -76,6 +76,14 @@ export interface FindingFilter {
   citation?: string;
 }
 
+/** The fields of a finding a list row shows (see findingRow). */
+export type FindingListFields = Pick<Finding, 'id' | 'vendorId' | 'title' | 'severity' | 'citation' | 'status' | 'source' | 'remediatedBy' | 'dueDate' | 'riskAcceptanceExpiresOn' | 'ownerId' | 'createdAt'>;
+
+/** " WHERE a AND b", or nothing without conditions. */
+function where(conditions: string[]): string {
+  return conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
+}
+
 /** Days from one instant to another, whole days rounded down. */
 export function daysBetween(from: Date, to: Date): number {
   return Math.max(0, Math.floor((to.getTime() - from.getTime()) / DAY));
@@ -297,66 +305,106 @@ export class FindingService {
     if (res.affected === 0) throw new ConflictError('This finding was changed by someone else meanwhile. Reload the page and try again.');
   }
 
-  /** Applies the list filters to a query over findings aliased `f`. */
-  applyFilter(qb: SelectQueryBuilder<Finding>, filter: FindingFilter): SelectQueryBuilder<Finding> {
-    if (filter.severity) qb.andWhere('f.severity = :severity', { severity: filter.severity });
-    if (filter.status === 'open') qb.andWhere('f.status IN (:...openStatuses)', { openStatuses: OPEN_FINDING_STATUSES });
-    else if (filter.status) qb.andWhere('f.status = :status', { status: filter.status });
-    if (filter.vendorId !== undefined) qb.andWhere('f.vendorId = :vendorId', { vendorId: filter.vendorId });
+  /**
+   * The list filters as SQL conditions over findings aliased "f" (quoted identifiers, named
+   * parameters), shared by the query builder (applyFilter) and the list page's plain query.
+   */
+  private filterConditions(filter: FindingFilter): { conditions: string[]; params: Record<string, unknown> } {
+    const conditions: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (filter.severity) {
+      conditions.push('"f"."severity" = :severity');
+      params.severity = filter.severity;
+    }
+    if (filter.status === 'open') {
+      conditions.push('"f"."status" IN (:...openStatuses)');
+      params.openStatuses = OPEN_FINDING_STATUSES;
+    } else if (filter.status) {
+      conditions.push('"f"."status" = :status');
+      params.status = filter.status;
+    }
+    if (filter.vendorId !== undefined) {
+      conditions.push('"f"."vendorId" = :vendorId');
+      params.vendorId = filter.vendorId;
+    }
     if (filter.citation) {
-      qb.andWhere(`LOWER(f.citation) LIKE :citation ${LIKE_ESCAPE}`, { citation: `%${escapeLike(filter.citation.toLowerCase())}%` });
+      conditions.push(`LOWER("f"."citation") LIKE :citation ${LIKE_ESCAPE}`);
+      params.citation = `%${escapeLike(filter.citation.toLowerCase())}%`;
     }
     if (filter.age) {
       const now = this.d.clock.now().getTime();
       const d30 = new Date(now - 30 * DAY).toISOString();
       const d90 = new Date(now - 90 * DAY).toISOString();
-      if (filter.age === 'under_30') qb.andWhere('f.createdAt > :d30', { d30 });
-      else if (filter.age === '30_to_90') qb.andWhere('f.createdAt <= :d30 AND f.createdAt > :d90', { d30, d90 });
-      else qb.andWhere('f.createdAt <= :d90', { d90 });
+      Object.assign(params, { d30, d90 });
+      if (filter.age === 'under_30') conditions.push('"f"."createdAt" > :d30');
+      else if (filter.age === '30_to_90') conditions.push('"f"."createdAt" <= :d30 AND "f"."createdAt" > :d90');
+      else conditions.push('"f"."createdAt" <= :d90');
     }
     if (filter.overdue !== undefined) {
       // Each branch tests its dates for NULL, so the whole is never NULL and NOT (...) is exact.
       const overdue =
-        "((f.status IN (:...overdueOpen) AND f.dueDate IS NOT NULL AND f.dueDate < :today) OR (f.status = 'risk_accepted' AND f.riskAcceptanceExpiresOn IS NOT NULL AND f.riskAcceptanceExpiresOn < :today))";
-      qb.andWhere(filter.overdue ? overdue : `NOT ${overdue}`, { overdueOpen: OPEN_FINDING_STATUSES, today: this.today() });
+        '(("f"."status" IN (:...overdueOpen) AND "f"."dueDate" IS NOT NULL AND "f"."dueDate" < :today) OR ("f"."status" = \'risk_accepted\' AND "f"."riskAcceptanceExpiresOn" IS NOT NULL AND "f"."riskAcceptanceExpiresOn" < :today))';
+      conditions.push(filter.overdue ? overdue : `NOT ${overdue}`);
+      Object.assign(params, { overdueOpen: OPEN_FINDING_STATUSES, today: this.today() });
     }
-    return qb;
+    return { conditions, params };
+  }
+
+  /** Applies the list filters to a query over findings aliased `f`. */
+  applyFilter(qb: SelectQueryBuilder<Finding>, filter: FindingFilter): SelectQueryBuilder<Finding> {
+    const { conditions, params } = this.filterConditions(filter);
+    for (const c of conditions) qb.andWhere(c);
+    return qb.setParameters(params);
   }
 
   /** One page of the filtered list, newest first, and the total count. */
   async list(filter: FindingFilter, page: number, pageSize: number): Promise<{ findings: Finding[]; total: number }> {
     const base = () => this.applyFilter(this.repo.createQueryBuilder('f'), filter);
     const qb = base().orderBy('f.createdAt', 'DESC').addOrderBy('f.id', 'DESC');
-    const [findings, total] = await Promise.all([qb.offset((page - 1) * pageSize).limit(pageSize).getMany(), base().getCount()]);
+    const [findings, total] = await Promise.all([qb.offset((page - 1) * pageSize).limit(pageSize).getMany(), this.count(filter)]);
     return { findings, total };
   }
 
   /**
-   * One page of the filtered list with the names it shows (the vendor's, and the owner's, creator's
-   * and approver's), read in the page's own query by primary key, and the total count.
+   * How many findings match. COUNT(*) rather than TypeORM's COUNT(1): without a filter, SQLite then
+   * counts the entries of its smallest index instead of reading every row (0.2 ms instead of 4 ms
+   * for 76,000 findings).
    */
-  async listWithNames(filter: FindingFilter, page: number, pageSize: number): Promise<{ findings: Finding[]; total: number; vendorNames: Map<number, string>; userNames: Map<number, string> }> {
-    const base = () => this.applyFilter(this.repo.createQueryBuilder('f'), filter);
-    const name = (table: string, column: string, ref: string) => `(SELECT "n"."${column}" FROM "${table}" "n" WHERE "n"."id" = "f"."${ref}")`;
-    const qb = base()
-      .addSelect(name('vendors', 'legalName', 'vendorId'), 'vendorName')
-      .addSelect(name('users', 'name', 'ownerId'), 'ownerName')
-      .addSelect(name('users', 'name', 'createdById'), 'createdByName')
-      .addSelect(name('users', 'name', 'riskAcceptedById'), 'riskAcceptedByName')
-      .orderBy('f.createdAt', 'DESC')
-      .addOrderBy('f.id', 'DESC')
-      .offset((page - 1) * pageSize)
-      .limit(pageSize);
-    type Names = { vendorName: string | null; ownerName: string | null; createdByName: string | null; riskAcceptedByName: string | null };
-    const [{ entities: findings, raw }, total] = await Promise.all([qb.getRawAndEntities<Names>(), base().getCount()]);
+  async count(filter: FindingFilter): Promise<number> {
+    const { conditions, params } = this.filterConditions(filter);
+    const [{ n = 0 } = {}] = await this.raw<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM "findings" "f"${where(conditions)}`, params);
+    return Number(n);
+  }
+
+  /** Runs plain SQL with named parameters on either database. */
+  private async raw<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
+    const [query, values] = this.d.ds.driver.escapeQueryWithParameters(sql, params, {});
+    return (await this.d.ds.query(query, values)) as T[];
+  }
+
+  /**
+   * One page of the filtered list as the list page shows it, with the names it shows (the
+   * vendor's and the owner's), and the total count: one plain query for the page reading only the
+   * shown columns (names by primary key), one count.
+   */
+  async listWithNames(filter: FindingFilter, page: number, pageSize: number): Promise<{ findings: FindingListFields[]; total: number; vendorNames: Map<number, string>; userNames: Map<number, string> }> {
+    const { conditions, params } = this.filterConditions(filter);
+    const sql =
+      `SELECT "f"."id" AS "id", "f"."vendorId" AS "vendorId", "f"."title" AS "title", "f"."severity" AS "severity", "f"."citation" AS "citation", ` +
+      `"f"."status" AS "status", "f"."source" AS "source", "f"."remediatedBy" AS "remediatedBy", "f"."dueDate" AS "dueDate", ` +
+      `"f"."riskAcceptanceExpiresOn" AS "riskAcceptanceExpiresOn", "f"."ownerId" AS "ownerId", "f"."createdAt" AS "createdAt", ` +
+      `(SELECT "n"."legalName" FROM "vendors" "n" WHERE "n"."id" = "f"."vendorId") AS "vendorName", ` +
+      `(SELECT "n"."name" FROM "users" "n" WHERE "n"."id" = "f"."ownerId") AS "ownerName" ` +
+      `FROM "findings" "f"${where(conditions)} ORDER BY "f"."createdAt" DESC, "f"."id" DESC LIMIT :limit OFFSET :offset`;
+    type Raw = Omit<FindingListFields, 'id' | 'vendorId' | 'ownerId' | 'createdAt'> & { id: number | string; vendorId: number | string; ownerId: number | string | null; createdAt: string; vendorName: string | null; ownerName: string | null };
+    const [raw, total] = await Promise.all([this.raw<Raw>(sql, { ...params, limit: pageSize, offset: (page - 1) * pageSize }), this.count(filter)]);
     const vendorNames = new Map<number, string>();
     const userNames = new Map<number, string>();
-    findings.forEach((f, i) => {
-      const r = raw[i]!;
+    const findings = raw.map((r): FindingListFields => {
+      const f = { id: Number(r.id), vendorId: Number(r.vendorId), title: r.title, severity: r.severity, citation: r.citation, status: r.status, source: r.source, remediatedBy: r.remediatedBy, dueDate: r.dueDate, riskAcceptanceExpiresOn: r.riskAcceptanceExpiresOn, ownerId: r.ownerId === null ? null : Number(r.ownerId), createdAt: new Date(r.createdAt) };
       if (r.vendorName !== null) vendorNames.set(f.vendorId, r.vendorName);
       if (f.ownerId !== null && r.ownerName !== null) userNames.set(f.ownerId, r.ownerName);
-      if (f.createdById !== null && r.createdByName !== null) userNames.set(f.createdById, r.createdByName);
-      if (f.riskAcceptedById !== null && r.riskAcceptedByName !== null) userNames.set(f.riskAcceptedById, r.riskAcceptedByName);
+      return f;
     });
     return { findings, total, vendorNames, userNames };
   }

@@ -28,11 +28,13 @@ export const SECTION_ORDER: Record<Role, DashboardSection[]> = {
 
 const q = (base: string, params: Record<string, string>) => `${base}?${new URLSearchParams(params).toString()}`;
 
-/** The dashboard's view model: figures with their links, charts laid out, sections in the role's order. */
-export function dashboardView(f: DashboardFigures, role: Role) {
+/** Every dashboard section, in a fixed order (each role has its own, SECTION_ORDER). */
+export const DASHBOARD_SECTIONS: readonly DashboardSection[] = SECTION_ORDER.admin;
+
+/** The sections' view model, drawn from the figures alone: figures with their links, charts laid out. */
+function figuresView(f: DashboardFigures) {
   const v = f.vendors;
   return {
-    order: SECTION_ORDER[role],
     today: f.today,
     total: v.total,
     headline: { label: 'In-scope vendors not assessed within their cycle', count: v.outsideCycle, of: v.inScope, href: q('/vendors', { scope: 'in', assessment: 'outside_cycle' }) },
@@ -120,4 +122,41 @@ export function dashboardView(f: DashboardFigures, role: Role) {
       ] as Figure[],
     },
   };
+}
+
+/** Renders a view with these locals only (the app's own locals aside): nothing of a request or a user. */
+export type RenderView = (view: string, locals: Record<string, unknown>) => Promise<string>;
+
+/** The dashboard drawn from one set of figures: the headline's numbers and each section's markup. */
+export interface DashboardMarkup {
+  total: number;
+  headline: ReturnType<typeof figuresView>['headline'];
+  sections: Record<DashboardSection, string>;
+}
+
+const markupOf = new WeakMap<DashboardFigures, Promise<DashboardMarkup>>();
+
+/**
+ * The sections of the dashboard (views/home/sections, with their charts) rendered once per set of
+ * figures and kept with them: DashboardService shares one figures object until one of its tables is
+ * written, the day changes or 30 seconds pass, and then returns a new one, so the markup lives
+ * exactly as long as the figures it is drawn from. It is drawn from nothing else: the sections are
+ * rendered without the request's locals (no user, no CSRF token), and the role only orders them.
+ */
+export function dashboardMarkup(f: DashboardFigures, render: RenderView): Promise<DashboardMarkup> {
+  let markup = markupOf.get(f);
+  if (!markup) {
+    markup = drawSections(f, render);
+    markupOf.set(f, markup);
+    // A failed rendering is not kept: the next request tries again.
+    markup.catch(() => markupOf.delete(f));
+  }
+  return markup;
+}
+
+async function drawSections(f: DashboardFigures, render: RenderView): Promise<DashboardMarkup> {
+  const d = figuresView(f);
+  const sections = {} as Record<DashboardSection, string>;
+  for (const section of DASHBOARD_SECTIONS) sections[section] = await render(`home/sections/${section}`, { d });
+  return { total: d.total, headline: d.headline, sections };
 }
