@@ -6,14 +6,14 @@ import { localDate } from '../dates';
 import { AppSetting } from '../db/settings.entity';
 import { OutboxMessage } from '../mail/entities';
 import { reminderDigestEmail } from '../mail/messages/reminders';
-import { enqueueMail } from '../mail/outbox';
+import { enqueueMail, enqueueMails, type MailMessage } from '../mail/outbox';
 import { Reminder } from './entities';
 import { certificationReminders } from './rules/certifications';
 import { contractReminders } from './rules/contracts';
 import { findingReminders } from './rules/findings';
 import { questionnaireReminders } from './rules/questionnaires';
 import { reassessmentReminders } from './rules/reassessment';
-import { type PlannedReminder, type ReminderRule, SkipReminder, StaffDirectory } from './rules/types';
+import { BatchReads, type PlannedReminder, type ReminderRule, SkipReminder, StaffDirectory } from './rules/types';
 
 /** Every reminder rule, in the order a sweep runs them. */
 export const RULES: ReminderRule[] = [reassessmentReminders, questionnaireReminders, certificationReminders, contractReminders, findingReminders];
@@ -90,9 +90,10 @@ export async function lastSweep(ctx: Pick<Context, 'ds'>): Promise<{ at: string;
 async function withoutSent(ctx: Context, planned: PlannedReminder[]): Promise<PlannedReminder[]> {
   const unique = new Map(planned.map((p) => [p.key, p]));
   const keys = [...unique.keys()];
-  for (let i = 0; i < keys.length; i += 500) {
-    const sent = await ctx.ds.getRepository(Reminder).find({ where: { key: In(keys.slice(i, i + 500)) }, select: ['id', 'key'] });
-    for (const r of sent) unique.delete(r.key);
+  // Plain SQL on the unique index: tens of thousands of keys are planned each day at 100,000 vendors.
+  for (let i = 0; i < keys.length; i += 1000) {
+    const [sql, params] = ctx.ds.driver.escapeQueryWithParameters('SELECT "key" FROM "reminders" WHERE "key" IN (:...keys)', { keys: keys.slice(i, i + 1000) }, {});
+    for (const r of (await ctx.ds.query(sql, params)) as { key: string }[]) unique.delete(r.key);
   }
   return [...unique.values()];
 }
@@ -105,9 +106,7 @@ async function withoutSent(ctx: Context, planned: PlannedReminder[]): Promise<Pl
  */
 async function writeBatch(ctx: Context, batch: PlannedReminder[], date: string, staff: StaffDirectory): Promise<{ sent: number; skipped: number; failed: number }> {
   try {
-    await ctx.transact(async (m) => {
-      for (const p of batch) await write(ctx, m, p, date, staff.prefersDigest(p.recipient.userId));
-    });
+    await ctx.transact((m) => write(ctx, m, batch, date, staff));
     return { sent: batch.length, skipped: 0, failed: 0 };
   } catch {
     // Written again one savepoint at a time below, where each reminder's error is told apart.
@@ -117,7 +116,7 @@ async function writeBatch(ctx: Context, batch: PlannedReminder[], date: string, 
       const c = { sent: 0, skipped: 0, failed: 0 };
       for (const p of batch) {
         try {
-          await m.transaction((sp) => write(ctx, sp, p, date, staff.prefersDigest(p.recipient.userId)));
+          await m.transaction((sp) => write(ctx, sp, [p], date, staff));
           c.sent += 1;
         } catch (err) {
           if (err instanceof SkipReminder || isUniqueViolation(err)) {
@@ -136,43 +135,73 @@ async function writeBatch(ctx: Context, batch: PlannedReminder[], date: string, 
   }
 }
 
+/** The reminders columns insertReminders writes, in its INSERT's order. */
+const REMINDER_COLUMNS = ['key', 'rule', 'vendorId', 'subjectType', 'subjectId', 'occurrence', 'recipientEmail', 'recipientUserId', 'summary', 'url', 'dueOn', 'delivery', 'outboxId', 'digestOutboxId', 'sweepDate', 'createdAt'] as const;
+type ReminderRow = Omit<Reminder, 'id'>;
+
 /**
- * One reminder: its row (the unique key) with its email, or its action, in the caller's
- * transaction; a second sweep that got here meanwhile fails on the unique key and, its transaction
- * rolled back, leaves nothing behind.
+ * Reminders with their emails, or their actions, in the caller's transaction: each reminder's
+ * action runs first (deliver(), which may throw SkipReminder), then the emails are queued and the
+ * rows (the unique keys) inserted, a statement or three for the lot. A second sweep that got here
+ * meanwhile fails on the unique key and, its transaction rolled back, leaves nothing behind.
  */
-async function write(ctx: Context, m: EntityManager, p: PlannedReminder, date: string, digest: boolean): Promise<void> {
-  const delivery = p.internal && digest ? 'digest' : 'email';
-  let outboxId: number | null = null;
-  let acted = false;
-  if (delivery !== 'digest') {
-    const mail = await p.deliver(m);
-    if (mail) {
-      const dedupeKey = `reminder:${p.key}`;
-      await enqueueMail(m, ctx.clock, ctx.mailKey, { ...mail, dedupeKey });
-      outboxId = (await m.findOne(OutboxMessage, { where: { dedupeKey }, select: ['id'] }))?.id ?? null;
-    } else {
-      acted = true;
+async function write(ctx: Context, m: EntityManager, batch: PlannedReminder[], date: string, staff: StaffDirectory): Promise<void> {
+  const rows: ReminderRow[] = [];
+  const mails: (MailMessage & { dedupeKey: string })[] = [];
+  const mailed: ReminderRow[] = [];
+  const reads = new BatchReads(m, batch);
+  for (const [index, p] of batch.entries()) {
+    const delivery = p.internal && staff.prefersDigest(p.recipient.userId) ? 'digest' : 'email';
+    const row: ReminderRow = {
+      key: p.key,
+      rule: p.rule,
+      vendorId: p.vendorId,
+      subjectType: p.subjectType,
+      subjectId: p.subjectId,
+      occurrence: p.occurrence,
+      recipientEmail: p.recipient.email,
+      recipientUserId: p.recipient.userId,
+      summary: p.summary.slice(0, 500),
+      url: p.url?.slice(0, 500) ?? null,
+      dueOn: p.dueOn,
+      delivery,
+      outboxId: null,
+      digestOutboxId: null,
+      sweepDate: date,
+      createdAt: ctx.clock.now(),
+    };
+    if (delivery !== 'digest') {
+      reads.at(index);
+      const mail = await p.deliver(m, reads);
+      if (mail) {
+        mails.push({ ...mail, dedupeKey: `reminder:${p.key}` });
+        mailed.push(row);
+      } else {
+        row.delivery = 'action';
+        reads.invalidate();
+      }
     }
+    rows.push(row);
   }
-  await m.insert(Reminder, {
-    key: p.key,
-    rule: p.rule,
-    vendorId: p.vendorId,
-    subjectType: p.subjectType,
-    subjectId: p.subjectId,
-    occurrence: p.occurrence,
-    recipientEmail: p.recipient.email,
-    recipientUserId: p.recipient.userId,
-    summary: p.summary.slice(0, 500),
-    url: p.url?.slice(0, 500) ?? null,
-    dueOn: p.dueOn,
-    delivery: acted ? 'action' : delivery,
-    outboxId,
-    digestOutboxId: null,
-    sweepDate: date,
-    createdAt: ctx.clock.now(),
-  });
+  const outboxIds = await enqueueMails(m, ctx.clock, ctx.mailKey, mails);
+  mailed.forEach((row, i) => (row.outboxId = outboxIds[i]!));
+  await insertReminders(m, rows);
+}
+
+/** One multi-row INSERT per 500 reminders (16 parameters each, under both databases' limits). */
+async function insertReminders(m: EntityManager, rows: ReminderRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    const values: Record<string, unknown> = {};
+    const tuples = rows.slice(i, i + 500).map((row, n) => {
+      REMINDER_COLUMNS.forEach((c) => {
+        const v = row[c];
+        values[`r${n}_${c}`] = v instanceof Date ? v.toISOString() : v;
+      });
+      return `(${REMINDER_COLUMNS.map((c) => `:r${n}_${c}`).join(', ')})`;
+    });
+    const [sql, params] = m.connection.driver.escapeQueryWithParameters(`INSERT INTO "reminders" (${REMINDER_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES ${tuples.join(', ')}`, values, {});
+    await m.query(sql, params);
+  }
 }
 
 /** One digest mail per colleague who chose the digest, with every reminder of theirs not yet digested. */

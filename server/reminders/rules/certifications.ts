@@ -6,7 +6,10 @@ import { addDays } from '../../dates';
 import { certificationRenewalDueEmail } from '../../mail/messages/reminders';
 import { Vendor, VendorContact } from '../../vendors/entities';
 import { staffReminder } from './staff';
-import { type PlannedReminder, type ReminderRule, type RuleInput, SkipReminder } from './types';
+import { type BatchRead, type PlannedReminder, type ReminderRule, type RuleInput, SkipReminder } from './types';
+
+/** What a reminder about an unsigned renewal needs of it. */
+type Renewal = Pick<Certification, 'id' | 'vendorId' | 'purpose' | 'title' | 'recipientEmail' | 'recipientName' | 'dueDate'>;
 
 const STAGE_WORDS: Record<CertificationDue['stage'], string> = { within_30_days: '30d', within_7_days: '7d', expired: 'expired' };
 
@@ -25,7 +28,7 @@ export const certificationReminders: ReminderRule = {
     if (!all.length) return [];
     const vendorIds = [...new Set(all.map((c) => c.vendorId))];
     const rows = new Map<number, Pick<Certification, 'id' | 'contactId'>>();
-    const renewals = new Map<string, Certification>();
+    const renewals = new Map<string, Renewal>();
     const owners = new Map<number, number | null>();
     const securityContacts = new Map<number, number>();
     for (let i = 0; i < all.length; i += 500) {
@@ -33,7 +36,7 @@ export const certificationReminders: ReminderRule = {
     }
     for (let i = 0; i < vendorIds.length; i += 500) {
       const chunk = vendorIds.slice(i, i + 500);
-      for (const r of await ctx.ds.getRepository(Certification).find({ where: { vendorId: In(chunk), status: 'requested' }, order: { id: 'ASC' } })) renewals.set(`${r.vendorId}:${r.purpose}`, r);
+      for (const r of await ctx.ds.getRepository(Certification).find({ where: { vendorId: In(chunk), status: 'requested' }, select: ['id', 'vendorId', 'purpose', 'title', 'recipientEmail', 'recipientName', 'dueDate'], order: { id: 'ASC' } })) renewals.set(`${r.vendorId}:${r.purpose}`, r);
       for (const v of await ctx.ds.getRepository(Vendor).find({ where: { id: In(chunk) }, select: ['id', 'businessOwnerId'] })) owners.set(v.id, v.businessOwnerId);
       for (const c of await ctx.ds.getRepository(VendorContact).find({ where: { vendorId: In(chunk), isSecurityContact: true }, select: ['id', 'vendorId'] })) securityContacts.set(c.vendorId, c.id);
     }
@@ -103,7 +106,7 @@ function renewalRequest(input: RuleInput, c: CertificationDue, contactId: number
   };
 }
 
-function renewalReminder(input: RuleInput, c: CertificationDue, renewal: Certification, stage: string): PlannedReminder {
+function renewalReminder(input: RuleInput, c: CertificationDue, renewal: Renewal, stage: string): PlannedReminder {
   const { ctx } = input;
   return {
     key: `certification-renewal-${stage}:${renewal.id}:${c.expiresOn}`,
@@ -117,10 +120,11 @@ function renewalReminder(input: RuleInput, c: CertificationDue, renewal: Certifi
     url: `${ctx.config.baseUrl}/certifications/${renewal.id}`,
     dueOn: renewal.dueDate,
     internal: false,
-    deliver: async (m) => {
-      const current = await m.findOne(Certification, { where: { id: renewal.id, status: 'requested' } });
+    reads: [{ read: renewalAtSending(input), id: renewal.id }],
+    deliver: async (_m, reads) => {
+      const current = await reads.get(renewalAtSending(input), renewal.id);
       if (!current) throw new SkipReminder('renewal no longer awaiting signature');
-      const link = await ctx.certifications.currentLink(m, renewal.id);
+      const link = current.link;
       if (!link) throw new SkipReminder('no live link');
       return certificationRenewalDueEmail({
         to: renewal.recipientEmail,
@@ -137,4 +141,24 @@ function renewalReminder(input: RuleInput, c: CertificationDue, renewal: Certifi
       });
     },
   };
+}
+
+const renewalReads = new WeakMap<RuleInput, BatchRead<{ link: string | null }>>();
+
+/** A renewal still awaiting signature, with its vendor link, read for a batch of reminders at sending (one read per sweep's input, so the batch shares it). */
+function renewalAtSending(input: RuleInput): BatchRead<{ link: string | null }> {
+  let read = renewalReads.get(input);
+  if (!read) {
+    const { ctx } = input;
+    read = {
+      async load(m, ids) {
+        // One batch's ids: a few hundred at most.
+        const requested = await m.find(Certification, { where: { id: In(ids), status: 'requested' }, select: ['id'] });
+        const links = await ctx.certifications.currentLinks(m, requested.map((c) => c.id));
+        return new Map(requested.map((c) => [c.id, { link: links.get(c.id) ?? null }]));
+      },
+    };
+    renewalReads.set(input, read);
+  }
+  return read;
 }

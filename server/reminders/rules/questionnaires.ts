@@ -5,7 +5,7 @@ import { questionnaireDueEmail, questionnaireOverdueEmail, questionnaireUnopened
 import { Questionnaire } from '../../questionnaires/entities';
 import { Vendor } from '../../vendors/entities';
 import { staffReminder } from './staff';
-import { byIds, type PlannedReminder, type ReminderRule, type RuleInput, SkipReminder } from './types';
+import { type BatchRead, byIds, type PlannedReminder, type ReminderRule, type RuleInput, SkipReminder } from './types';
 
 /** Statuses in which a vendor still owes answers. */
 const OWED = ['sent', 'in_progress', 'returned'] as const;
@@ -26,9 +26,11 @@ export const questionnaireReminders: ReminderRule = {
   async plan(input) {
     const { ctx, today, now } = input;
     const repo = ctx.ds.getRepository(Questionnaire);
+    // Only what the reminders say (not the template snapshot): thousands are due each day at 100,000 vendors.
+    const select: (keyof Questionnaire)[] = ['id', 'vendorId', 'recipientName', 'recipientEmail', 'title', 'status', 'dueDate', 'sentById', 'sentAt', 'firstOpenedAt'];
     const [due, unopened] = await Promise.all([
-      repo.find({ where: { status: In([...OWED]), dueDate: LessThanOrEqual(addDays(today, 7)) }, order: { dueDate: 'ASC', id: 'ASC' } }),
-      repo.find({ where: { status: 'sent', firstOpenedAt: IsNull(), sentAt: LessThanOrEqual(new Date(now.getTime() - UNOPENED_AFTER_DAYS * 86_400_000)) }, order: { id: 'ASC' } }),
+      repo.find({ where: { status: In([...OWED]), dueDate: LessThanOrEqual(addDays(today, 7)) }, select, order: { dueDate: 'ASC', id: 'ASC' } }),
+      repo.find({ where: { status: 'sent', firstOpenedAt: IsNull(), sentAt: LessThanOrEqual(new Date(now.getTime() - UNOPENED_AFTER_DAYS * 86_400_000)) }, select, order: { id: 'ASC' } }),
     ]);
     const vendors = await byIds((ids) => ctx.ds.getRepository(Vendor).find({ where: { id: In(ids) }, select: ['id', 'legalName', 'status', 'businessOwnerId'] }), [...due, ...unopened].map((q) => q.vendorId));
     const senders = await byIds((ids) => ctx.ds.getRepository(User).find({ where: { id: In(ids) }, select: ['id', 'name', 'email'] }), [...due, ...unopened].flatMap((q) => (q.sentById ? [q.sentById] : [])));
@@ -113,12 +115,12 @@ function vendorReminder(
     url: `${ctx.config.baseUrl}/questionnaires/${q.id}`,
     dueOn: q.dueDate,
     internal: false,
-    deliver: async (m) => {
+    reads: [{ read: stateAtSending(input), id: q.id }],
+    deliver: async (_m, reads) => {
       // Read again inside the transaction: an answer submitted since planning stops the reminder.
-      const current = await m.findOne(Questionnaire, { where: { id: q.id }, select: ['id', 'status', 'dueDate'] });
+      const current = await reads.get(stateAtSending(input), q.id);
       if (!current || !(OWED as readonly string[]).includes(current.status) || current.dueDate !== q.dueDate) throw new SkipReminder('questionnaire no longer owed');
-      const link = await ctx.questionnaires.currentLink(m, q.id);
-      if (!link) throw new SkipReminder('no live link');
+      if (!current.link) throw new SkipReminder('no live link');
       return mail(
         {
           to: q.recipientEmail,
@@ -130,8 +132,29 @@ function vendorReminder(
           contactEmail: sender?.email ?? null,
           organizationName: ctx.config.organizationName,
         },
-        link.url,
+        current.link,
       );
     },
   };
+}
+
+type StateAtSending = Pick<Questionnaire, 'status' | 'dueDate'> & { link: string | null };
+const stateReads = new WeakMap<RuleInput, BatchRead<StateAtSending>>();
+
+/** A questionnaire's status, due date and vendor link, read for a batch of reminders at sending (one read per sweep's input, so the batch shares it). */
+function stateAtSending(input: RuleInput): BatchRead<StateAtSending> {
+  let read = stateReads.get(input);
+  if (!read) {
+    const { ctx } = input;
+    read = {
+      async load(m, ids) {
+        // One batch's ids: a few hundred at most.
+        const rows = await m.find(Questionnaire, { where: { id: In(ids) }, select: ['id', 'status', 'dueDate'] });
+        const links = await ctx.questionnaires.currentLinkUrls(m, rows.filter((r) => (OWED as readonly string[]).includes(r.status)).map((r) => r.id));
+        return new Map(rows.map((r) => [r.id, { status: r.status, dueDate: r.dueDate, link: links.get(r.id) ?? null }]));
+      },
+    };
+    stateReads.set(input, read);
+  }
+  return read;
 }

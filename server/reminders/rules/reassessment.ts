@@ -33,7 +33,7 @@ export const reassessmentReminders: ReminderRule = {
     const inProgress = new Set<number>();
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      for (const c of await ctx.ds.getRepository(VendorContact).find({ where: { vendorId: In(chunk), isSecurityContact: true } })) contacts.set(c.vendorId, c);
+      for (const c of await ctx.ds.getRepository(VendorContact).find({ where: { vendorId: In(chunk), isSecurityContact: true }, select: ['id', 'vendorId', 'name', 'email'] })) contacts.set(c.vendorId, c);
       // A questionnaire sent inside this cycle's lead window (by hand or by an earlier sweep) is the reassessment.
       const earliest = addDays(today, -lead - 366);
       const open = await ctx.ds.getRepository(Questionnaire).find({ where: { vendorId: In(chunk), status: Not(In(['revoked', 'rejected'])), dueDate: MoreThanOrEqual(earliest) }, select: ['id', 'vendorId', 'sentAt', 'status'] });

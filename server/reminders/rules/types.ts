@@ -29,12 +29,59 @@ export interface PlannedReminder {
   dueOn: string | null;
   /** For colleagues, who may take reminders as a daily digest. */
   internal: boolean;
+  /** What deliver() reads through BatchReads: the sweep reads it for the whole batch at once. */
+  reads?: readonly { read: BatchRead<unknown>; id: number }[];
   /**
    * Does what the reminder does inside the sweep's transaction: returns the email to queue, or null
    * when the action mails by itself (sending a questionnaire, requesting a certification). Throws
    * SkipReminder when, at the moment of sending, it no longer applies.
    */
-  deliver(m: EntityManager): Promise<MailMessage | null>;
+  deliver(m: EntityManager, reads: BatchReads): Promise<MailMessage | null>;
+}
+
+/** A read by id that deliver() makes inside the sweep's transaction; absent ids are left out of the map. */
+export interface BatchRead<T> {
+  load(m: EntityManager, ids: number[]): Promise<Map<number, T>>;
+}
+
+/**
+ * The reads of one batch's reminders, inside its transaction: the first reminder that asks for a
+ * BatchRead reads it for itself and every later reminder of the batch that declared it, one query
+ * instead of one per reminder. A reminder's action (deliver() returning null: a questionnaire sent,
+ * a certification requested) is the only write before the batch's rows, so after one the reads are
+ * made again: what a reminder sees is never older than a read of its own would be.
+ */
+export class BatchReads {
+  private readonly loaded = new Map<BatchRead<unknown>, Map<number, unknown>>();
+  private position = 0;
+
+  constructor(
+    private readonly m: EntityManager,
+    private readonly batch: readonly PlannedReminder[],
+  ) {}
+
+  /** The reminder at this index of the batch is delivered next: reads are made for it and those after it. */
+  at(index: number): void {
+    this.position = index;
+  }
+
+  /** A reminder's action wrote in the transaction: what was read before may have changed. */
+  invalidate(): void {
+    this.loaded.clear();
+  }
+
+  async get<T>(read: BatchRead<T>, id: number): Promise<T | undefined> {
+    let rows = this.loaded.get(read);
+    if (!rows?.has(id)) {
+      const ids = new Set([id]);
+      for (const p of this.batch.slice(this.position)) for (const r of p.reads ?? []) if (r.read === read) ids.add(r.id);
+      const found = await read.load(this.m, [...ids]);
+      rows = new Map<number, unknown>();
+      for (const i of ids) rows.set(i, found.get(i));
+      this.loaded.set(read, rows);
+    }
+    return rows.get(id) as T | undefined;
+  }
 }
 
 /** Thrown by deliver() when a reminder no longer applies; nothing is written. */
