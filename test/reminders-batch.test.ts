@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { OutboxMessage } from '../server/mail/entities';
 import { enqueueMail, type MailMessage } from '../server/mail/outbox';
@@ -107,5 +109,22 @@ describe('reminder batches', () => {
     assert.deepEqual(loads, [[1, 2, 3], [3]], 'one read for the batch, one more after the action');
     const rows = await written('reads-');
     assert.deepEqual(rows.map((r) => [r.row.key, r.row.delivery]), [['reads-1', 'email'], ['reads-2', 'email'], ['reads-action', 'action'], ['reads-3', 'email']]);
+  });
+  test('When more mail is due than one delivery batch holds, then one delivery run sends all of it, each message once', async () => {
+    await t.ctx.mail.deliverDue(); // what the earlier sweeps queued (and kicked) goes first
+    const outbox = t.ctx.ds.getRepository(OutboxMessage);
+    assert.equal(await outbox.count({ where: { status: 'pending' } }), 0);
+    const alreadySent = await outbox.count({ where: { status: 'sent' } });
+    await t.ctx.transact(async (m) => {
+      for (let i = 0; i < 120; i += 1) await enqueueMail(m, t.ctx.clock, t.ctx.mailKey, { kind: 'batch-test', to: `backlog-${i}@vendor.example`, subject: `Backlog ${i}`, text: `Backlog ${i}` });
+    });
+
+    const sent = await t.ctx.mail.deliverDue();
+
+    assert.equal(sent, 120, 'every due message in one run, not one batch of 50');
+    assert.equal(await outbox.count({ where: { status: 'pending' } }), 0);
+    assert.equal(await outbox.count({ where: { status: 'sent' } }), alreadySent + 120);
+    // The local outbox keeps one file per message: none was written twice.
+    assert.equal(fs.readdirSync(path.join(t.config.dataDir, 'mail')).filter((f) => f.endsWith('.eml')).length, alreadySent + 120);
   });
 });

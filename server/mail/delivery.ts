@@ -122,16 +122,26 @@ export class MailDelivery {
     }
   }
 
+  /**
+   * Batch after batch until none is due: a batch that came back full may have left more behind
+   * (a sweep queues thousands), and a kick during the run asks for another look. Messages that
+   * fail are rescheduled later and those claimed by another instance are no longer pending, so
+   * neither is read again and the loop ends.
+   */
   private async loop(batch: number): Promise<number> {
     let sent = 0;
+    let full: boolean;
     do {
       this.again = false;
-      sent += await this.deliverBatch(batch);
-    } while (this.again);
+      const result = await this.deliverBatch(batch);
+      sent += result.sent;
+      full = result.read === batch;
+    } while (full || this.again);
     return sent;
   }
 
-  private async deliverBatch(batch: number): Promise<number> {
+  /** Sends up to `batch` due messages; returns how many were read and how many of them were sent. */
+  private async deliverBatch(batch: number): Promise<{ read: number; sent: number }> {
     const { ds, clock } = this.deps;
     const repo = ds.getRepository(OutboxMessage);
     const now = clock.now();
@@ -157,7 +167,7 @@ export class MailDelivery {
       if (claimed.affected !== 1) continue;
       if (await this.sendOne(msg)) sent += 1;
     }
-    return sent;
+    return { read: due.length, sent };
   }
 
   private async sendOne(msg: OutboxMessage): Promise<boolean> {
