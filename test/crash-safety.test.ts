@@ -216,7 +216,11 @@ describe('crash safety: the server killed at random moments', () => {
         cli = spawn(process.execPath, [path.join(DIST, 'server', 'cli.js'), 'reminders'], { env: { ...process.env, ...env, LOG_LEVEL: 'silent' }, stdio: 'ignore' });
         sweepsRun += 1;
       }, cliDelay);
-      await new Promise((r) => setTimeout(r, random() * MAX_KILL_DELAY_MS));
+      const killDelay = random() * MAX_KILL_DELAY_MS;
+      // The last iteration lets every vendor session finish before the kill, so that submissions are
+      // always among what survives a crash (on a slow machine, the random kills can all come first).
+      if (iteration === ITERATIONS - 1) await Promise.allSettled(work);
+      else await new Promise((r) => setTimeout(r, killDelay));
       clearTimeout(cliTimer);
       await kill(server.child);
       if (cli) await kill(cli);
@@ -231,14 +235,24 @@ describe('crash safety: the server killed at random moments', () => {
     // A last clean start: its catch-up sweep finishes what killed sweeps left (a lease held by a
     // killed process does not stop it), and what was queued goes out.
     const server = await startServer(env);
-    const owed = await t.ctx.ds.getRepository(Questionnaire).find({ where: [{ status: 'sent' }, { status: 'in_progress' }] });
-    await until('the catch-up sweep to remind every questionnaire still owed', async () => {
-      const keys = new Set((await t.ctx.ds.getRepository(Reminder).find({ select: ['id', 'key'] })).map((r) => r.key));
-      return owed.every((q) => keys.has(`questionnaire-due-7d:${q.id}:${q.dueDate}`)) ? true : undefined;
-    });
-    await until('the outbox to drain', async () => ((await t.ctx.ds.getRepository(OutboxMessage).count({ where: { status: 'pending' } })) === 0 ? true : undefined), 60_000);
-    server.child.kill('SIGTERM');
-    await until('the server to stop', () => (server.child.exitCode !== null ? true : undefined));
+    try {
+      const owed = await t.ctx.ds.getRepository(Questionnaire).find({ where: [{ status: 'sent' }, { status: 'in_progress' }] });
+      await until('the catch-up sweep to remind every questionnaire still owed', async () => {
+        const keys = new Set((await t.ctx.ds.getRepository(Reminder).find({ select: ['id', 'key'] })).map((r) => r.key));
+        return owed.every((q) => keys.has(`questionnaire-due-7d:${q.id}:${q.dueDate}`)) ? true : undefined;
+      });
+      try {
+        await until('the outbox to drain', async () => ((await t.ctx.ds.getRepository(OutboxMessage).count({ where: { status: 'pending' } })) === 0 ? true : undefined), 60_000);
+      } catch (err) {
+        // What is still pending, and what the server said, tell a slow outbox from a stuck one.
+        const pending = await t.ctx.ds.getRepository(OutboxMessage).find({ where: { status: 'pending' }, select: ['id', 'kind', 'attempts', 'nextAttemptAt', 'lastError'] });
+        throw new Error(`${(err as Error).message}; still pending at ${new Date().toISOString()}: ${JSON.stringify(pending)}\n${server.output().slice(-4000)}`);
+      }
+    } finally {
+      // Stopped whatever happened above, so that a failure does not leave the server running.
+      server.child.kill('SIGTERM');
+      await until('the server to stop', () => (server.child.exitCode !== null ? true : undefined));
+    }
     await check(ITERATIONS, confirmed);
     ctx.diagnostic(`submitted before a kill: ${answered} of ${confirmed.length}; command-line sweeps started: ${sweepsRun}; mails received: ${smtp.messages.length}`);
 
