@@ -2,8 +2,8 @@ import autocannon from 'autocannon';
 
 /**
  * The load generator, run as a child process of the benchmark so that it never shares the portal's
- * event loop (or its memory figure): it receives autocannon's options over IPC, fires, and sends
- * the figures back.
+ * event loop (or its memory figure): it receives autocannon's options over IPC, fires the same load
+ * for a warm-up that is not counted, then for the measurement, and sends the figures back.
  */
 export interface LoadRequest {
   url: string;
@@ -12,6 +12,8 @@ export interface LoadRequest {
   body?: string;
   connections: number;
   duration: number;
+  /** Seconds of the same load first, not counted. */
+  warmup: number;
 }
 
 export interface LoadResult {
@@ -28,19 +30,26 @@ export interface LoadResult {
 }
 
 process.on('message', (req: LoadRequest) => {
+  const options = {
+    url: req.url,
+    method: req.method,
+    headers: req.headers,
+    body: req.body,
+    // "[<id>]" in the body becomes a fresh id on every request, so each save changes an answer.
+    idReplacement: req.body !== undefined,
+    connections: req.connections,
+  };
+  autocannon({ ...options, duration: req.warmup }, (err) => {
+    if (err) process.send?.({ error: String(err) });
+    else measure(req, options);
+  });
+});
+
+function measure(req: LoadRequest, options: autocannon.Options): void {
   // Every response time is kept, so the percentiles are exact (autocannon's summary has no p95).
   const times: number[] = [];
   const instance = autocannon(
-    {
-      url: req.url,
-      method: req.method,
-      headers: req.headers,
-      body: req.body,
-      // "[<id>]" in the body becomes a fresh id on every request, so each save changes an answer.
-      idReplacement: req.body !== undefined,
-      connections: req.connections,
-      duration: req.duration,
-    },
+    { ...options, duration: req.duration },
     (err, result) => {
       if (err) {
         process.send?.({ error: String(err) });
@@ -65,7 +74,7 @@ process.on('message', (req: LoadRequest) => {
   );
   instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => times.push(responseTime));
   instance.on('error', (err: Error) => process.send?.({ error: String(err) }));
-});
+}
 
 /** The nearest-rank percentile of response times in milliseconds. */
 function percentile(times: number[], p: number): number {

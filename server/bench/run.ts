@@ -18,15 +18,18 @@ import type { LoadRequest, LoadResult } from './load';
 import { QueryProfiler, type QueryTiming } from './profile';
 import { measureReminderSweep, measureSweepAtScale, type SweepAtScale, type SweepFigures } from './sweep';
 
-const USAGE = `Usage: npm run bench -- [--out FILE] [--duration SECONDS] [--vendors N] [--keep DIR | --reuse DIR] [--profile | --profile-all]
+const USAGE = `Usage: npm run bench -- [--out FILE] [--duration SECONDS] [--repeat N] [--vendors N] [--keep DIR | --reuse DIR] [--profile | --profile-all]
 
 Generates a portfolio of 10,000 vendors (30,000 questionnaires of about 80 answers, 20,000 contracts,
 10,000 certifications, 100,000 audit entries) in a fresh SQLite file in a temporary folder, or in the
 empty PostgreSQL database named by DATABASE_URL, in a child process; then starts the portal on it in
-this process and measures its pages with 10 concurrent connections.
+this process and measures its pages with 10 concurrent connections, each after a second of the same
+load that is not counted, in three rounds (--repeat).
 
   --out FILE          where to write the figures as JSON (default: bench/results.json)
   --duration SECONDS  length of each measurement (default: 5)
+  --repeat N          measure every page in N rounds and report each page's run with the median p95,
+                      and the median of its shares of each round's ceiling (default: 3)
   --vendors N         generate N vendors and the rest in proportion (default: 10000)
   --keep DIR          generate into DIR (absent or empty) and keep it there afterwards
   --reuse DIR         measure a portfolio generated before with --keep DIR, without generating
@@ -40,6 +43,11 @@ this process and measures its pages with 10 concurrent connections.
 
 const LINK_TEMPLATE_ID = 'bench-100-questions';
 const CONNECTIONS = 10;
+/**
+ * Seconds of the same load before each measurement, not counted: the first requests of a page run
+ * code not yet compiled and fill the database's prepared statements, which is start-up, not load.
+ */
+const WARMUP_SECONDS = 1;
 const PROFILE_REQUESTS = 20;
 /** Written next to the database by the generator: what the measurements need to know. */
 const MANIFEST = 'bench-dataset.json';
@@ -62,6 +70,8 @@ interface Measured extends LoadResult {
   name: string;
   path: string;
   ratio: number;
+  /** Every run of the page, with its share of that round's ceiling (the figures above are those of the run with the median p95). */
+  runs: { rps: number; p95: number; ratio: number }[];
 }
 
 /** What the generator leaves next to the database for later measurements (--reuse). */
@@ -81,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         out: { type: 'string' },
         duration: { type: 'string' },
+        repeat: { type: 'string' },
         vendors: { type: 'string' },
         keep: { type: 'string' },
         reuse: { type: 'string' },
@@ -89,8 +100,9 @@ async function main(argv: string[]): Promise<number> {
         'sweep-vendors': { type: 'string' },
         'sweep-only': { type: 'boolean' },
         help: { type: 'boolean' },
-        // Internal: the bench runs itself with it as the generator's child process.
+        // Internal: the bench runs itself with these as the generator's and the portal's child process.
         'generate-into': { type: 'string' },
+        'serve-from': { type: 'string' },
       },
     }).values;
   } catch (err) {
@@ -102,8 +114,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const duration = args.duration === undefined ? 5 : Number(args.duration);
+  const repeat = args.repeat === undefined ? 3 : Number(args.repeat);
   const vendors = args.vendors === undefined ? FULL_SIZE.vendors : Number(args.vendors);
   if (!Number.isInteger(duration) || duration < 1 || duration > 120) return usageError('--duration must be a whole number of seconds from 1 to 120');
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 9) return usageError('--repeat must be a whole number from 1 to 9');
   if (!Number.isInteger(vendors) || vendors < 10 || vendors > 1_000_000) return usageError('--vendors must be a whole number from 10 to 1000000');
   if (args.keep !== undefined && args.reuse !== undefined) return usageError('--keep and --reuse cannot be given together');
   const sweepSizes = (args['sweep-vendors'] ?? '10000,100000').split(',').map(Number).filter((n) => n !== 0);
@@ -114,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const size: DatasetSize = { ...FULL_SIZE, vendors, auditEntries: Math.round((FULL_SIZE.auditEntries * vendors) / FULL_SIZE.vendors), outboxMessages: Math.round((FULL_SIZE.outboxMessages * vendors) / FULL_SIZE.vendors) };
   if (args['generate-into'] !== undefined) return generateInto(path.resolve(args['generate-into']), size);
+  if (args['serve-from'] !== undefined) return serveFrom(path.resolve(args['serve-from']));
   const out = path.resolve(args.out ?? path.join(ROOT_DIR, 'bench', 'results.json'));
 
   // Its own data folder and database; only DATABASE_URL (PostgreSQL) is taken from the environment.
@@ -143,18 +158,27 @@ async function main(argv: string[]): Promise<number> {
   const config = benchConfig(dataDir);
   const ds = createDataSource(config.database);
   let server: import('node:http').Server | undefined;
+  let portal: PortalChild | null = null;
   try {
     const startedAt = Date.now();
-    await openDatabase(ds);
-    // Installed before the services wrap the query runner, so it sees every query.
-    const profiler = args.profile || args['profile-all'] ? new QueryProfiler(ds) : null;
-    const ctx = createContext({ config, ds, clock: systemClock, logger: createLogger('silent'), transport: createTransport(undefined, dataDir), templatesDir: path.join(dataDir, 'templates') });
-    await ctx.vendors.applyIntervals();
-    const app = createApp(ctx, { authRateLimit: { windowMs: 60_000, limit: 1000 }, benchBareRoute: true });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => server!.once('listening', resolve).once('error', reject));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    log(`Portal started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${base} (process ${process.pid})`);
+    const profiling = args.profile === true || args['profile-all'] === true;
+    let base: string;
+    let profiler: QueryProfiler | null = null;
+    if (profiling) {
+      // Profiling counts the portal's queries, so the portal runs in this process.
+      await openDatabase(ds);
+      const ctx = createContext({ config, ds, clock: systemClock, logger: createLogger('silent'), transport: createTransport(undefined, dataDir), templatesDir: path.join(dataDir, 'templates') });
+      // Installed after the context has wrapped the query runner (on SQLite, reads go to reader
+      // connections from there), so it sees every query wherever it runs.
+      profiler = new QueryProfiler(ds);
+      ({ server, base } = await servePortal(ctx));
+    } else {
+      // The portal runs in a process of its own, as it would in use, so that its memory figure is
+      // its own and not the bench's (fetch, the manifest, the sweep measurements).
+      portal = await startPortal(process.argv[1]!, dataDir);
+      base = portal.base;
+    }
+    log(`Portal started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${base}`);
 
     const cookie = await signIn(base, ADMIN_EMAIL, PASSWORD);
     const targets = await targetsFor(base, data);
@@ -162,18 +186,31 @@ async function main(argv: string[]): Promise<number> {
       await profilePages(profiler, base, targets, cookie, data, args['profile-all'] === true);
       return 0;
     }
-    const results: Measured[] = [];
-    let ceiling = 0;
-    for (const t of targets) {
-      const headers: Record<string, string> = { ...(t.headers ?? {}), ...(t.staff ? { cookie } : {}) };
-      await checkOnce(base, t, headers);
-      const r = await load({ url: base + t.path, method: t.method, headers, body: t.body, connections: CONNECTIONS, duration });
-      if (results.length === 0) ceiling = r.rps;
-      results.push({ name: t.name, path: t.path.replace(data.linkToken, '<token>'), ...r, ratio: ceiling ? r.rps / ceiling : 0 });
-      log(`  ${t.name}: ${r.rps.toFixed(0)} req/s, p95 ${r.p95} ms${r.non2xx - (t.expect === 200 ? 0 : r.requests) ? `, unexpected statuses ${JSON.stringify(r.statusCodes)}` : ''}`);
+    if (!portal) throw new Error('the portal is not running');
+    // Each page is measured in every round, one round after the other, so that a busy moment of the
+    // machine falls on one measurement of several pages rather than on every measurement of one.
+    const runs = targets.map(() => [] as LoadResult[]);
+    for (let round = 1; round <= repeat; round++) {
+      if (repeat > 1) log(`Round ${round} of ${repeat}`);
+      for (const [i, t] of targets.entries()) {
+        const headers: Record<string, string> = { ...(t.headers ?? {}), ...(t.staff ? { cookie } : {}) };
+        await checkOnce(base, t, headers);
+        const r = await load({ url: base + t.path, method: t.method, headers, body: t.body, connections: CONNECTIONS, duration, warmup: WARMUP_SECONDS });
+        runs[i]!.push(r);
+        log(`  ${t.name}: ${r.rps.toFixed(0)} req/s, p95 ${r.p95} ms${r.non2xx - (t.expect === 200 ? 0 : r.requests) ? `, unexpected statuses ${JSON.stringify(r.statusCodes)}` : ''}`);
+      }
     }
-    // The kernel's high-water mark of this process, which started the portal and never generated data.
-    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    // Each page's figures are those of its run with the median p95; its share of the ceiling is the
+    // median of its rounds' shares, each against the ceiling measured in the same round.
+    const middle = <T>(xs: T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[Math.floor((xs.length - 1) / 2)]!;
+    const results: Measured[] = targets.map((t, i) => {
+      const r = middle(runs[i]!, (x) => x.p95);
+      const ratio = middle(runs[i]!.map((x, round) => (runs[0]![round]!.rps ? x.rps / runs[0]![round]!.rps : 0)), (x) => x);
+      return { name: t.name, path: t.path.replace(data.linkToken, '<token>'), ...r, ratio, runs: runs[i]!.map((x, round) => ({ rps: Math.round(x.rps), p95: x.p95, ratio: Math.round((x.rps / runs[0]![round]!.rps) * 1000) / 1000 })) };
+    });
+    // The kernel's high-water mark of the portal's process, which served the pages and nothing else.
+    const peakRssMb = await portal.stop();
+    portal = null;
     // Timed after the pages, in databases of their own, so that they do not count in the portal's memory.
     const sweepScale = sweepSizes.length > 0 ? await sweepAtScale(sweepSizes) : [];
     const [load1, load5, load15] = os.loadavg().map((x) => Math.round(x * 100) / 100);
@@ -184,9 +221,11 @@ async function main(argv: string[]): Promise<number> {
       database: config.database.type,
       connections: CONNECTIONS,
       durationSeconds: duration,
+      repeat,
+      warmupSeconds: WARMUP_SECONDS,
       dataset: { size: manifest.size, counts: data.counts, generationSeconds: Math.round(data.seconds * 10) / 10, reused: args.reuse !== undefined },
       peakRssMb,
-      peakRssMeasured: 'the portal process alone (its maximum resident set, from the kernel); the data was generated in a separate child process, and the load generator runs in another',
+      peakRssMeasured: "the portal process alone (its maximum resident set, from the kernel): it started, signed the bench's user in and served the pages; the data was generated, the load generated and the sweeps timed in other processes",
       generatorPeakRssMb: manifest.generatorPeakRssMb,
       reminderSweep: manifest.sweep,
       reminderSweepAtScale: sweepScale,
@@ -199,6 +238,7 @@ async function main(argv: string[]): Promise<number> {
     log(`Figures written to ${out}`);
     return 0;
   } finally {
+    if (portal) await portal.stop().catch(() => 0);
     if (server) await new Promise<void>((resolve) => server!.close(() => resolve()).closeAllConnections());
     if (ds.isInitialized) await ds.destroy();
     if (args.keep !== undefined || args.reuse !== undefined) log(`Data kept in ${dataDir}`);
@@ -242,6 +282,56 @@ async function generateInto(dataDir: string, size: DatasetSize): Promise<number>
   } finally {
     if (ds.isInitialized) await ds.destroy();
   }
+}
+
+/** Starts the portal as the bench measures it: the bench's user may sign in often, and the ceiling route is there. */
+async function servePortal(ctx: Context): Promise<{ server: import('node:http').Server; base: string }> {
+  await ctx.vendors.applyIntervals();
+  const app = createApp(ctx, { authRateLimit: { windowMs: 60_000, limit: 1000 }, benchBareRoute: true });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** The child process's work: serve the portal on dataDir until asked to stop, then report its peak RSS. */
+async function serveFrom(dataDir: string): Promise<number> {
+  const config = benchConfig(dataDir);
+  const ds = createDataSource(config.database);
+  await openDatabase(ds);
+  const ctx = createContext({ config, ds, clock: systemClock, logger: createLogger('silent'), transport: createTransport(undefined, dataDir), templatesDir: path.join(dataDir, 'templates') });
+  const { server, base } = await servePortal(ctx);
+  process.send?.({ base });
+  await new Promise((resolve) => process.once('message', resolve));
+  const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  await new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections());
+  await ds.destroy();
+  await new Promise<void>((resolve) => process.send?.({ peakRssMb }, () => resolve()));
+  return 0;
+}
+
+interface PortalChild {
+  base: string;
+  /** Stops the portal; resolves with its peak RSS in MB. */
+  stop(): Promise<number>;
+}
+
+/** Runs the portal in a child process of its own (serveFrom) and resolves once it listens. */
+function startPortal(script: string, dataDir: string): Promise<PortalChild> {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, ['--serve-from', dataDir], { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the portal exited with ${code} before it listened`)));
+    child.once('message', (msg: { base: string }) => {
+      child.removeAllListeners('exit');
+      const stop = () =>
+        new Promise<number>((done, fail) => {
+          child.once('message', (m: { peakRssMb: number }) => done(m.peakRssMb));
+          child.once('exit', (code) => fail(new Error(`the portal exited with ${code}`)));
+          child.send('stop');
+        });
+      resolve({ base: msg.base, stop });
+    });
+  });
 }
 
 /** Runs this script again as a child process with the given arguments; resolves with its exit code. */
