@@ -4,7 +4,7 @@ import { AuditEntry } from '../audit/entities';
 import { type Actor, diffFields, escapeLike, LIKE_ESCAPE, recordAudit } from '../audit/service';
 import type { Clock } from '../clock';
 import type { Transact } from '../db/data-source';
-import { rawBool, rawDate, rawDateOrNull, rawInt, rawIntOrNull, rawJson, rawQuery } from '../db/raw';
+import { rawBool, rawDate, rawInt, rawIntOrNull, rawJson, rawQuery } from '../db/raw';
 import { columnsOf } from '../db/rows';
 import { AppSetting } from '../db/settings.entity';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
@@ -99,86 +99,11 @@ export function deriveRisk(
   return { inScope, computedTier, tier, nextReassessmentOn: nextReassessment(v.lastAssessedOn, intervalMonths(intervals, tier, inScope)) };
 }
 
-/** Every column of a vendor row, as plain SQL reads it (see vendorFromRow). */
-const VENDOR_COLUMNS = [
-  'id',
-  'legalName',
-  'legalNameKey',
-  'tradingName',
-  'website',
-  'services',
-  'businessOwnerId',
-  'status',
-  'notes',
-  'piElements',
-  'maResidents',
-  'recordVolume',
-  'accessModes',
-  'dataLocation',
-  'inScope',
-  'computedTier',
-  'tier',
-  'tierOverride',
-  'tierOverrideReason',
-  'tierOverrideById',
-  'tierOverrideAt',
-  'lastAssessedOn',
-  'nextReassessmentOn',
-  'reassessmentStart',
-  'lastScore',
-  'residualRating',
-  'lastDecision',
-  'createdById',
-  'createdAt',
-  'updatedAt',
-] as const satisfies readonly (keyof Vendor)[];
-
 /** What a row of the list page shows of a vendor (see vendorRow); the rest is not read. */
 const LIST_ROW_COLUMNS = ['id', 'legalName', 'tradingName', 'status', 'tier', 'tierOverride', 'inScope', 'lastAssessedOn', 'nextReassessmentOn', 'lastScore', 'residualRating', 'businessOwnerId'] as const satisfies readonly (keyof Vendor)[];
 
 /** A vendor as a row of the list page reads it. */
 export type VendorListRow = Pick<Vendor, (typeof LIST_ROW_COLUMNS)[number]>;
-
-/** A comma-separated list column (see the entity's transformer). */
-function listOf<T extends string>(v: unknown): T[] {
-  return typeof v === 'string' && v ? (v.split(',').filter(Boolean) as T[]) : [];
-}
-
-/** A vendor row read by plain SQL, typed as the entity reads it. */
-function vendorFromRow(r: Record<string, unknown>): Vendor {
-  return {
-    id: rawInt(r.id),
-    legalName: r.legalName as string,
-    legalNameKey: r.legalNameKey as string,
-    tradingName: (r.tradingName as string | null) ?? null,
-    website: (r.website as string | null) ?? null,
-    services: (r.services as string | null) ?? null,
-    businessOwnerId: rawIntOrNull(r.businessOwnerId),
-    status: r.status as Vendor['status'],
-    notes: (r.notes as string | null) ?? null,
-    piElements: listOf(r.piElements),
-    maResidents: r.maResidents as Vendor['maResidents'],
-    recordVolume: r.recordVolume as Vendor['recordVolume'],
-    accessModes: listOf(r.accessModes),
-    dataLocation: (r.dataLocation as string | null) ?? null,
-    inScope: rawBool(r.inScope),
-    computedTier: r.computedTier as Vendor['computedTier'],
-    tier: r.tier as Vendor['tier'],
-    tierOverride: (r.tierOverride as Vendor['tierOverride']) ?? null,
-    tierOverrideReason: (r.tierOverrideReason as string | null) ?? null,
-    tierOverrideById: rawIntOrNull(r.tierOverrideById),
-    tierOverrideAt: rawDateOrNull(r.tierOverrideAt),
-    lastAssessedOn: (r.lastAssessedOn as string | null) ?? null,
-    nextReassessmentOn: (r.nextReassessmentOn as string | null) ?? null,
-    reassessmentStart: r.reassessmentStart as Vendor['reassessmentStart'],
-    lastScore: rawIntOrNull(r.lastScore),
-    residualRating: (r.residualRating as Vendor['residualRating']) ?? null,
-    lastDecision: (r.lastDecision as Vendor['lastDecision']) ?? null,
-    createdById: rawIntOrNull(r.createdById),
-    createdAt: rawDate(r.createdAt),
-    updatedAt: rawDate(r.updatedAt),
-  };
-}
 
 /** Vendors: the inventory, the pipeline, the data profile and its risk tier, contacts and subprocessors. */
 export class VendorService {
@@ -204,16 +129,17 @@ export class VendorService {
    * query (the vendor page reads it on every view).
    */
   async withNames(id: number): Promise<{ vendor: Vendor; ownerName: string | null; tierOverrideByName: string | null }> {
+    const columns = columnsOf(this.d.ds, Vendor);
     const [row] = Number.isSafeInteger(id)
       ? await rawQuery<Record<string, unknown>>(
           this.d.ds,
-          `SELECT ${VENDOR_COLUMNS.map((c) => `"v"."${c}"`).join(', ')}, "o"."name" AS "ownerName", "t"."name" AS "tierOverrideByName" FROM "vendors" "v" ` +
+          `SELECT ${columns.list('v')}, "o"."name" AS "ownerName", "t"."name" AS "tierOverrideByName" FROM "vendors" "v" ` +
             'LEFT JOIN "users" "o" ON "o"."id" = "v"."businessOwnerId" LEFT JOIN "users" "t" ON "t"."id" = "v"."tierOverrideById" WHERE "v"."id" = :id',
           { id },
         )
       : [];
     if (!row) throw new NotFoundError('No such vendor.');
-    return { vendor: vendorFromRow(row), ownerName: (row.ownerName as string | null) ?? null, tierOverrideByName: (row.tierOverrideByName as string | null) ?? null };
+    return { vendor: columns.read(row, 'v'), ownerName: (row.ownerName as string | null) ?? null, tierOverrideByName: (row.tierOverrideByName as string | null) ?? null };
   }
 
   /** The vendor's contacts, the security contact first, then by name. */
@@ -584,36 +510,22 @@ export class VendorService {
 
   /** One page of the filtered, sorted list and the total count, every column of each vendor (the export and the API). */
   async list(f: VendorFilter, page: number, pageSize: number): Promise<{ vendors: Vendor[]; total: number }> {
-    const { rows, total } = await this.listPage(f, page, pageSize, VENDOR_COLUMNS);
-    return { vendors: rows.map(vendorFromRow), total };
+    const columns = columnsOf(this.d.ds, Vendor);
+    const { rows, total } = await this.listPage(f, page, pageSize, columns.list('v'));
+    return { vendors: rows.map((r) => columns.read(r, 'v')), total };
   }
 
   /** One page of the filtered, sorted list and the total count, with what a row of the list page shows. */
   async listRows(f: VendorFilter, page: number, pageSize: number): Promise<{ vendors: VendorListRow[]; total: number }> {
-    const { rows, total } = await this.listPage(f, page, pageSize, LIST_ROW_COLUMNS);
-    return {
-      vendors: rows.map((r) => ({
-        id: rawInt(r.id),
-        legalName: r.legalName as string,
-        tradingName: (r.tradingName as string | null) ?? null,
-        status: r.status as Vendor['status'],
-        tier: r.tier as Vendor['tier'],
-        tierOverride: (r.tierOverride as Vendor['tierOverride']) ?? null,
-        inScope: rawBool(r.inScope),
-        lastAssessedOn: (r.lastAssessedOn as string | null) ?? null,
-        nextReassessmentOn: (r.nextReassessmentOn as string | null) ?? null,
-        lastScore: rawIntOrNull(r.lastScore),
-        residualRating: (r.residualRating as Vendor['residualRating']) ?? null,
-        businessOwnerId: rawIntOrNull(r.businessOwnerId),
-      })),
-      total,
-    };
+    const columns = columnsOf(this.d.ds, Vendor, LIST_ROW_COLUMNS);
+    const { rows, total } = await this.listPage(f, page, pageSize, columns.list('v'));
+    return { vendors: rows.map((r) => columns.read(r, 'v')), total };
   }
 
-  /** A page of raw vendor rows (the given columns) and the total, in plain SQL: the list is read on every view. */
-  private async listPage(f: VendorFilter, page: number, pageSize: number, columns: readonly (keyof Vendor)[]): Promise<{ rows: Record<string, unknown>[]; total: number }> {
+  /** A page of raw vendor rows (the given select list, see EntityColumns) and the total, in plain SQL: the list is read on every view. */
+  private async listPage(f: VendorFilter, page: number, pageSize: number, columns: string): Promise<{ rows: Record<string, unknown>[]; total: number }> {
     const filter = this.filterSql(f);
-    const select = `SELECT ${columns.map((c) => `"v"."${c}"`).join(', ')} FROM "vendors" "v"`;
+    const select = `SELECT ${columns} FROM "vendors" "v"`;
     const where = (extra?: string) => {
       const all = [filter.where, extra].filter(Boolean).join(' AND ');
       return all ? ` WHERE ${all}` : '';
