@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    await ctx.mail.close();
     await ds.destroy();
     logger.info('stopped');
     process.exit(0);

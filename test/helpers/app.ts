@@ -71,6 +71,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     env,
     close: async () => {
       await ctx.mail.deliverDue().catch(() => undefined);
+      await ctx.mail.close();
       if (ds.isInitialized) await ds.destroy();
       await dropDatabase?.();
       if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
