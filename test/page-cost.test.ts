@@ -40,6 +40,30 @@ describe('what a page costs', () => {
       assert.equal((await sessionOf(t, user.id)).expiresAt.getTime(), t.clock.now().getTime() + 30 * MINUTE, 'moved by 61 s: written');
     });
 
+    test('When several pages of one session load at once within the minute, then none of them rewrites the session row', async () => {
+      const { user, email } = await makeUser(t, 'viewer');
+      const agent = await signIn(t.app, email);
+      assert.equal((await agent.get('/')).status, 200);
+      const written = (await sessionOf(t, user.id)).expiresAt.getTime();
+      t.clock.advance(30_000);
+      const writes: string[] = [];
+      const logger = t.ctx.ds.logger;
+      const original = logger.logQuery.bind(logger);
+      const counting = (q: string, ...rest: unknown[]) => {
+        if (/^\s*(UPDATE|INSERT)\b[^]*"sessions"/i.test(q)) writes.push(q);
+        return (original as (...a: unknown[]) => unknown)(q, ...rest);
+      };
+      (logger as { logQuery: typeof counting }).logQuery = counting;
+      try {
+        const pages = await Promise.all(Array.from({ length: 8 }, () => agent.get('/vendors')));
+        assert.deepEqual(pages.map((p) => p.status), Array(8).fill(200));
+      } finally {
+        (logger as { logQuery: typeof original }).logQuery = original;
+      }
+      assert.deepEqual(writes, [], 'no page of the eight wrote the session');
+      assert.equal((await sessionOf(t, user.id)).expiresAt.getTime(), written);
+    });
+
     test('When a session skipped its writes, then it still ends 30 idle minutes after its last write and lives until then', async () => {
       const { user, email } = await makeUser(t, 'viewer');
       const agent = await signIn(t.app, email);

@@ -34,9 +34,11 @@ const MAX_REMEMBERED = 10_000;
  *
  * express-session reads the row at the start of every request and, with a rolling expiry, touches
  * it at the end. A touch that would move the expiry by a minute or less is skipped, so a signed-in
- * page usually writes nothing: the store remembers the expiry it read for the request (taken out
- * again by the touch, so the memory stays small). The idle limit is therefore kept to the minute,
- * as the session's own last-seen time is (see sessionTimeouts); never longer than 30 minutes.
+ * page usually writes nothing: the store remembers the latest expiry it read or wrote for each
+ * session (up to MAX_REMEMBERED sessions, forgotten all at once beyond that), also when several
+ * requests of one session run at once. The idle limit is therefore kept to the minute, as the
+ * session's own last-seen time is (see sessionTimeouts); never longer than 30 minutes. A row's
+ * expiry only moves forward, so what another instance wrote can only make this one write sooner.
  */
 export class DatabaseSessionStore extends session.Store {
   /** Row id -> the expiry (ms) read or written last by this process. */
@@ -58,8 +60,9 @@ export class DatabaseSessionStore extends session.Store {
   }
 
   private remember(id: string, expiresAt: number): void {
-    if (this.known.size >= MAX_REMEMBERED) this.known.clear();
-    this.known.set(id, expiresAt);
+    if (this.known.size >= MAX_REMEMBERED && !this.known.has(id)) this.known.clear();
+    // Requests of one session end in any order: keep the latest expiry.
+    if (!(expiresAt < (this.known.get(id) ?? 0))) this.known.set(id, expiresAt);
   }
 
   override get(sid: string, cb: Callback): void {
@@ -82,10 +85,13 @@ export class DatabaseSessionStore extends session.Store {
   override set(sid: string, sess: SessionData, cb?: (err?: unknown) => void): void {
     const now = this.clock.now();
     const id = sha256Hex(sid);
-    this.known.delete(id);
+    const expiresAt = this.expiry();
     this.repo
-      .upsert({ id, userId: sess.userId ?? null, data: JSON.stringify(sess), expiresAt: this.expiry(), createdAt: now }, { conflictPaths: ['id'] })
-      .then(() => cb?.())
+      .upsert({ id, userId: sess.userId ?? null, data: JSON.stringify(sess), expiresAt, createdAt: now }, { conflictPaths: ['id'] })
+      .then(() => {
+        this.remember(id, expiresAt.getTime());
+        cb?.();
+      })
       .catch((err: unknown) => cb?.(err));
   }
 
@@ -93,16 +99,20 @@ export class DatabaseSessionStore extends session.Store {
     const id = sha256Hex(sid);
     const expiresAt = this.expiry();
     const known = this.known.get(id);
-    this.known.delete(id);
     // The row's expiry only moves forward; a step of a minute or less is not worth a write.
     if (known !== undefined && expiresAt.getTime() - known <= EXPIRY_WRITE_STEP_MS) {
       cb?.();
       return;
     }
+    // Remembered before the write, so that the session's other requests ending meanwhile skip theirs.
+    this.remember(id, expiresAt.getTime());
     this.repo
       .update({ id }, { expiresAt })
       .then(() => cb?.())
-      .catch((err: unknown) => cb?.(err));
+      .catch((err: unknown) => {
+        this.known.delete(id);
+        cb?.(err);
+      });
   }
 
   override destroy(sid: string, cb?: (err?: unknown) => void): void {
