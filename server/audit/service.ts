@@ -1,6 +1,7 @@
 import type { EntityManager, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Clock } from '../clock';
+import { insertRow } from '../db/rows';
 import { type ActorType, AuditEntry, type Changes } from './entities';
 
 /** Who did something: a signed-in user, a vendor through a link, the system itself, or nobody known. */
@@ -29,7 +30,8 @@ export interface AuditEvent {
  * when the change does. Every state change in the portal goes through here.
  */
 export async function recordAudit(manager: EntityManager, clock: Clock, actor: Actor, event: AuditEvent): Promise<void> {
-  await manager.save(auditRow(manager, clock.now(), actor, event));
+  // The JSON columns' transformer turns objects into text; TypeORM's insert typing does not model that.
+  await insertRow(manager, AuditEntry, auditRow(manager, clock.now(), actor, event) as unknown as QueryDeepPartialEntity<AuditEntry>);
 }
 
 function auditRow(manager: EntityManager, at: Date, actor: Actor, event: AuditEvent): AuditEntry {

@@ -1,4 +1,5 @@
-import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { rawQuery } from './raw';
 
 interface Mapped {
@@ -91,4 +92,13 @@ export class ByIdReader<T extends ObjectLiteral> {
     const [row] = await rawQuery<Record<string, unknown>>(this.ds, this.sql, { id });
     return row ? this.columns.read(row, 'e') : null;
   }
+}
+
+/**
+ * Inserts one row in a single INSERT, nothing read back: for rows written on busy paths (an answer,
+ * its history, an audit entry), where save()'s persistence planning costs more than the statement.
+ * Column transformers apply as with save(); the row's generated id is not needed.
+ */
+export async function insertRow<T extends ObjectLiteral>(m: EntityManager, entity: EntityTarget<T>, values: QueryDeepPartialEntity<T>): Promise<void> {
+  await m.createQueryBuilder().insert().into(entity).values(values).updateEntity(false).execute();
 }
