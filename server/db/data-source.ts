@@ -325,3 +325,17 @@ class Reader {
       .then(() => new Promise<void>((resolve) => this.db.close(() => resolve())));
   }
 }
+
+/**
+ * Awaits statements issued together inside one transaction (statements that do not depend on each
+ * other, so that a transaction waits for one round trip instead of one per statement), and fails
+ * with the first error only once every one of them has finished: a statement still queued must not
+ * run after the ROLLBACK the error brings (on SQLite it would then run outside the transaction). On
+ * SQLite they may run in any order; on PostgreSQL the transaction's connection runs them in turn.
+ */
+export async function allStatements<T extends readonly unknown[]>(statements: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(statements);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}

@@ -2,9 +2,9 @@ import { type DataSource, type EntityManager, In, IsNull } from 'typeorm';
 import { User } from '../accounts/entities';
 import { type Actor, recordAudit } from '../audit/service';
 import { type Clock, DAY } from '../clock';
-import type { Transact } from '../db/data-source';
+import { allStatements, type Transact } from '../db/data-source';
 import { rawQuery } from '../db/raw';
-import { EntityColumns } from '../db/rows';
+import { EntityColumns, insertRow } from '../db/rows';
 import { ConflictError, GoneError, HttpError, NotFoundError, ValidationError } from '../errors';
 import { questionnaireSentEmail } from '../mail/messages/questionnaire-sent';
 import { questionnaireSubmittedEmail } from '../mail/messages/questionnaire-submitted';
@@ -471,24 +471,28 @@ export class QuestionnaireService {
         const now = this.d.clock.now();
         // Claims the questionnaire's row first: on PostgreSQL a submission running at the same moment
         // waits for this save (and then scores its answers), or this save waits and finds it submitted.
-        const started = await this.claimForSave(m, q.id, now);
+        // Statements that do not depend on each other are issued together (see allStatements): the
+        // claim and the read of the current answers, then every answer's write and history row.
+        const [started, current] = await allStatements([
+          this.claimForSave(m, q.id, now),
+          m.find(QuestionnaireAnswer, { where: { questionnaireId: q.id, questionId: In([...values.keys(), '']) }, select: ['id', 'questionId', 'value'] }),
+        ] as const);
         if (started === null) throw new ConflictError('This questionnaire has been submitted; its answers can no longer be changed.');
-        const existing = new Map(
-          (await m.find(QuestionnaireAnswer, { where: { questionnaireId: q.id, questionId: In([...values.keys(), '']) }, select: ['id', 'questionId', 'value'] })).map((a) => [a.questionId, a]),
-        );
-        let changed = 0;
+        const existing = new Map(current.map((a) => [a.questionId, a]));
+        const writes: Promise<unknown>[] = [];
         for (const [questionId, value] of values) {
           const row = existing.get(questionId);
           if (row) {
             if (JSON.stringify(row.value) === JSON.stringify(value)) continue;
-            await m.update(QuestionnaireAnswer, { id: row.id }, { value, updatedAt: now });
+            writes.push(m.update(QuestionnaireAnswer, { id: row.id }, { value, updatedAt: now }));
           } else {
             if (value === null) continue;
-            await m.save(m.create(QuestionnaireAnswer, { questionnaireId: q.id, questionId, value, updatedAt: now }));
+            writes.push(insertRow(m, QuestionnaireAnswer, { questionnaireId: q.id, questionId, value, updatedAt: now }));
           }
-          await m.save(m.create(AnswerHistory, { questionnaireId: q.id, questionId, previousValue: row?.value ?? null, newValue: value, changedBy: actor.label, changedAt: now }));
-          changed += 1;
+          writes.push(insertRow(m, AnswerHistory, { questionnaireId: q.id, questionId, previousValue: row?.value ?? null, newValue: value, changedBy: actor.label, changedAt: now }));
         }
+        await allStatements(writes);
+        const changed = writes.length / 2;
         for (const s of stored) {
           const f = await m.save(
             m.create(EvidenceFile, { questionnaireId: q.id, questionId: s.questionId, fileName: s.fileName, storedName: s.storedName, mediaType: s.mediaType, size: s.buffer.length, sha256: s.sha256, uploadedAt: now }),
