@@ -49,6 +49,9 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   const { config, logger, clock } = ctx;
   const app = express();
   app.disable('x-powered-by');
+  // Pages and API answers are never cached (Cache-Control: no-store below), so an ETag computed over
+  // every body would go unused; static assets keep theirs (express.static sets its own).
+  app.disable('etag');
   app.set('trust proxy', config.trustProxy);
   app.set('views', VIEWS_DIR);
   app.set('view engine', 'ejs');

@@ -44,6 +44,7 @@ describe('security baseline', () => {
       assert.equal(res.headers['referrer-policy'], 'no-referrer');
       assert.equal(res.headers['cache-control'], 'no-store');
       assert.equal(res.headers['x-powered-by'], undefined);
+      assert.equal(res.headers.etag, undefined, `${path}: a page that is never cached carries no ETag`);
       assert.doesNotMatch(res.text, /<script(?![^>]*\bsrc=)[^>]*>/i, `${path} has no inline script`);
       assert.doesNotMatch(res.text, /\sstyle="/i, `${path} has no inline style`);
     }
@@ -52,6 +53,7 @@ describe('security baseline', () => {
     const css = await request(t.app).get('/assets/style.css');
     assert.equal(css.status, 200);
     assert.equal(css.headers['set-cookie'], undefined, 'assets start no session');
+    assert.ok(css.headers.etag, 'assets keep their ETag for revalidation');
   });
 
   test('When BASE_URL is https, then the session cookie is Secure and HSTS is sent', async () => {
