@@ -480,6 +480,7 @@ export class QuestionnaireService {
         if (started === null) throw new ConflictError('This questionnaire has been submitted; its answers can no longer be changed.');
         const existing = new Map(current.map((a) => [a.questionId, a]));
         const writes: Promise<unknown>[] = [];
+        let changed = 0;
         for (const [questionId, value] of values) {
           const row = existing.get(questionId);
           if (row) {
@@ -490,9 +491,9 @@ export class QuestionnaireService {
             writes.push(insertRow(m, QuestionnaireAnswer, { questionnaireId: q.id, questionId, value, updatedAt: now }));
           }
           writes.push(insertRow(m, AnswerHistory, { questionnaireId: q.id, questionId, previousValue: row?.value ?? null, newValue: value, changedBy: actor.label, changedAt: now }));
+          changed += 1;
         }
         await allStatements(writes);
-        const changed = writes.length / 2;
         for (const s of stored) {
           const f = await m.save(
             m.create(EvidenceFile, { questionnaireId: q.id, questionId: s.questionId, fileName: s.fileName, storedName: s.storedName, mediaType: s.mediaType, size: s.buffer.length, sha256: s.sha256, uploadedAt: now }),
