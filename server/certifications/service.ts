@@ -15,6 +15,7 @@ import { enqueueMail } from '../mail/outbox';
 import { Questionnaire } from '../questionnaires/entities';
 import { type EvidenceStore, detectType, sanitizeFileName } from '../questionnaires/evidence';
 import { decryptText, encryptText, newToken, sha256Hex } from '../security/crypto';
+import { liveLinkAddresses } from '../security/live-links';
 import { Vendor, VendorContact } from '../vendors/entities';
 import { addMonths, type VendorStatus } from '../vendors/risk';
 import type { TransitionOptions } from '../vendors/service';
@@ -214,7 +215,6 @@ export class CertificationService {
     );
     return rows.map((r) => columns.read(r, 'c'));
   }
-
 
   /** Certifications requested after a questionnaire. */
   async forQuestionnaire(questionnaireId: number): Promise<Certification[]> {
@@ -487,17 +487,8 @@ export class CertificationService {
    * What currentLink() gives, for many certifications in one read per 500 (the reminder sweep's
    * batches): null where a certification has no live link with its token kept.
    */
-  async currentLinks(m: EntityManager, certificationIds: readonly number[]): Promise<Map<number, string | null>> {
-    const latest = new Map<number, string | null>(certificationIds.map((id) => [id, null]));
-    const ids = [...latest.keys()];
-    for (let i = 0; i < ids.length; i += 500) {
-      // In id order, so the last live link of each certification wins, as currentLink()'s id DESC.
-      const links = await m.find(CertificationLink, { where: { certificationId: In(ids.slice(i, i + 500)), replacedAt: IsNull(), revokedAt: IsNull() }, select: ['id', 'certificationId', 'tokenEncrypted'], order: { id: 'ASC' } });
-      for (const l of links) latest.set(l.certificationId, l.tokenEncrypted);
-    }
-    const out = new Map<number, string | null>();
-    for (const [id, token] of latest) out.set(id, token ? `${this.d.baseUrl}/c/${decryptText(this.d.linkKey, token)}` : null);
-    return out;
+  currentLinks(m: EntityManager, certificationIds: readonly number[]): Promise<Map<number, string | null>> {
+    return liveLinkAddresses(m, CertificationLink, 'certificationId', certificationIds, this.d.linkKey, (token) => `${this.d.baseUrl}/c/${token}`);
   }
 
   /** The checks every vendor response starts with: still open, the text unchanged. */

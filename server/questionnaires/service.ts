@@ -10,6 +10,7 @@ import { questionnaireSentEmail } from '../mail/messages/questionnaire-sent';
 import { questionnaireSubmittedEmail } from '../mail/messages/questionnaire-submitted';
 import { enqueueMail } from '../mail/outbox';
 import { decryptText, encryptText, newToken, sha256Hex } from '../security/crypto';
+import { liveLinkAddresses } from '../security/live-links';
 import { Vendor, VendorContact } from '../vendors/entities';
 import { addMonths } from '../vendors/risk';
 import { allQuestions, type Answers, isAnswered, isVisible, normalizeAnswer } from './answers';
@@ -405,18 +406,10 @@ export class QuestionnaireService {
    * What currentLink() gives as the address, for many questionnaires in one read per 500 (the
    * reminder sweep's batches): null where a questionnaire has no live link with its token kept.
    */
-  async currentLinkUrls(m: EntityManager, questionnaireIds: readonly number[]): Promise<Map<number, string | null>> {
-    const latest = new Map<number, string | null>(questionnaireIds.map((id) => [id, null]));
-    const ids = [...latest.keys()];
-    for (let i = 0; i < ids.length; i += 500) {
-      // In id order, so the last live link of each questionnaire wins, as currentLink()'s id DESC.
-      const links = await m.find(QuestionnaireLink, { where: { questionnaireId: In(ids.slice(i, i + 500)), replacedAt: IsNull(), revokedAt: IsNull() }, select: ['id', 'questionnaireId', 'tokenEncrypted'], order: { id: 'ASC' } });
-      for (const l of links) latest.set(l.questionnaireId, l.tokenEncrypted);
-    }
-    const out = new Map<number, string | null>();
-    for (const [id, token] of latest) out.set(id, token ? `${this.d.baseUrl}/q/${decryptText(this.d.linkKey, token)}` : null);
-    return out;
+  currentLinkUrls(m: EntityManager, questionnaireIds: readonly number[]): Promise<Map<number, string | null>> {
+    return liveLinkAddresses(m, QuestionnaireLink, 'questionnaireId', questionnaireIds, this.d.linkKey, (token) => `${this.d.baseUrl}/q/${token}`);
   }
+
 
   async history(questionnaireId: number): Promise<AnswerHistory[]> {
     return this.d.ds.getRepository(AnswerHistory).find({ where: { questionnaireId }, order: { changedAt: 'ASC', id: 'ASC' } });
