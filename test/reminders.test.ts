@@ -106,6 +106,7 @@ describe('exactly-once reminders', () => {
   let t: TestApp;
   let smtp: SmtpListener;
   let vendorId: number;
+  const links: string[] = [];
   before(async () => {
     smtp = await startSmtp();
     t = await createTestApp({ smtp, templatesDir: templatesDir() });
@@ -113,7 +114,7 @@ describe('exactly-once reminders', () => {
     const v = await makeVendor(t, { status: 'active', businessOwnerId: owner.user.id });
     vendorId = v.id;
     const c = await t.ctx.vendors.addContact(systemActor('test'), v.id, { name: 'Ann', email: 'ann@vendor.example', isSecurityContact: true });
-    for (let i = 0; i < 3; i += 1) await t.ctx.questionnaires.send(systemActor('test'), { vendorId: v.id, contactId: c.id, templateId: 'test-dd', dueDate: '2026-03-20' });
+    for (let i = 0; i < 3; i += 1) links.push((await t.ctx.questionnaires.send(systemActor('test'), { vendorId: v.id, contactId: c.id, templateId: 'test-dd', dueDate: '2026-03-20' })).link);
     await t.ctx.mail.deliverDue();
   });
   after(async () => {
@@ -134,6 +135,8 @@ describe('exactly-once reminders', () => {
     assert.equal(c.sent + d.sent, 0, 'everything was sent by the first sweep');
     await t.ctx.mail.deliverDue();
     assert.deepEqual(reminderMails().map((m) => m.subject), Array(3).fill('Reminder: "Test due diligence" is due in 6 days (2026-03-20)'), 'one "due in 7 days" per questionnaire');
+    // Each reminder carries its own questionnaire's live link (read for the whole batch at once).
+    assert.deepEqual(links.map((link) => reminderMails().filter((m) => m.text.includes(link)).length), [1, 1, 1]);
     assert.equal(smtp.messages.filter((m) => m.subject.startsWith('Did you receive it')).length, 3, 'and one nudge per unopened link');
     assert.equal(await t.ctx.ds.getRepository(Reminder).count({ where: { vendorId } }), 6);
     const keys = (await t.ctx.ds.getRepository(OutboxMessage).find()).map((m) => m.dedupeKey).filter(Boolean);
@@ -306,6 +309,11 @@ describe('reminder rules, digests, time zones and pages', () => {
     const toVendor = mails.filter((m) => m.to.includes('cy@cert.example')).map((m) => m.subject);
     assert.equal(toVendor.length, 2, toVendor.join(' | '));
     assert.match(toVendor[1]!, /^Reminder: please sign/);
+    // The reminder carries the renewal request's own link, the one its first email gave.
+    const vendorMails = mails.filter((m) => m.to.includes('cy@cert.example'));
+    const renewalLink = /http:\/\/portal\.test\/c\/[A-Za-z0-9_-]+/.exec(vendorMails[0]!.text)?.[0];
+    assert.ok(renewalLink && renewalLink !== link, 'the renewal request has a link of its own');
+    assert.ok(vendorMails[1]!.text.includes(renewalLink), 'and the reminder to sign carries it');
     assert.equal((await t.ctx.certifications.forVendor(v.id)).filter((c) => c.status === 'requested').length, 1, 'one renewal request, not one per sweep');
     const toLegal = mails.filter((m) => m.to.includes(legal.email) && m.subject.includes(v.legalName)).map((m) => m.subject);
     assert.equal(toLegal.length, 2, toLegal.join(' | '));
