@@ -8,19 +8,11 @@ import type { DataSource } from 'typeorm';
  * statement's text is the same on every call and SQLite's readers reuse its prepared statement.
  */
 export async function rawQuery<T>(ds: DataSource, sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
-  const sqlite = ds.options.type === 'sqlite';
-  const values: unknown[] = [];
-  const bind = (key: string, value: unknown): string => {
-    values.push(sqlite && typeof value === 'boolean' ? Number(value) : value);
-    return ds.driver.createParameter(key, values.length - 1);
-  };
-  const query = sql.replace(/:(\.\.\.)?([A-Za-z_][A-Za-z0-9_]*)/g, (whole, spread: string | undefined, key: string) => {
-    if (!Object.prototype.hasOwnProperty.call(params, key)) return whole;
-    const value = params[key];
-    if (!spread) return bind(key, value);
-    if (!Array.isArray(value) || value.length === 0) throw new Error(`rawQuery: :...${key} needs a non-empty list`);
-    return value.map((v) => bind(key, v)).join(', ');
-  });
+  for (const [key, value] of Object.entries(params)) {
+    if (Array.isArray(value) && value.length === 0 && sql.includes(`:...${key}`)) throw new Error(`rawQuery: :...${key} needs a non-empty list`);
+  }
+  // The driver's own escaping: on SQLite it binds every value (see bindNumbers in data-source.ts).
+  const [query, values] = ds.driver.escapeQueryWithParameters(sql, params, {});
   return (await ds.query(query, values)) as T[];
 }
 
