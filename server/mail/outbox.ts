@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '../clock';
+import { insertRows } from '../db/rows';
 import { encryptText } from '../security/crypto';
 import { OutboxMessage } from './entities';
 
@@ -63,20 +64,15 @@ export async function enqueueMails(manager: EntityManager, clock: Clock, mailKey
     const chunk = msgs.slice(i, i + OUTBOX_CHUNK);
     await readIds(chunk.map((m) => m.dedupeKey));
     const now = clock.now().toISOString();
-    const values: Record<string, unknown> = {};
-    const tuples: string[] = [];
+    const rows: unknown[][] = [];
     const queued = new Set<string>();
     for (const msg of chunk) {
       if (ids.has(msg.dedupeKey) || queued.has(msg.dedupeKey)) continue;
       queued.add(msg.dedupeKey);
-      const n = tuples.length;
-      const row = [msg.dedupeKey, msg.kind, msg.to, msg.subject, encryptText(mailKey, msg.text), msg.html ? encryptText(mailKey, msg.html) : null, 'pending', 0, now, null, null, now];
-      row.forEach((v, c) => (values[`v${n}_${c}`] = v));
-      tuples.push(`(${row.map((_, c) => `:v${n}_${c}`).join(', ')})`);
+      rows.push([msg.dedupeKey, msg.kind, msg.to, msg.subject, encryptText(mailKey, msg.text), msg.html ? encryptText(mailKey, msg.html) : null, 'pending', 0, now, null, null, now]);
     }
-    if (!tuples.length) continue;
-    const [sql, params] = driver.escapeQueryWithParameters(`INSERT INTO "mail_outbox" (${OUTBOX_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES ${tuples.join(', ')}`, values, {});
-    await manager.query(sql, params);
+    if (!rows.length) continue;
+    await insertRows(manager, 'mail_outbox', OUTBOX_COLUMNS, rows);
     await readIds([...queued]);
   }
   return msgs.map((m) => {

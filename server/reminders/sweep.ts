@@ -3,6 +3,7 @@ import { recordAudit, systemActor } from '../audit/service';
 import { MINUTE } from '../clock';
 import type { Context } from '../context';
 import { localDate } from '../dates';
+import { insertRows } from '../db/rows';
 import { AppSetting } from '../db/settings.entity';
 import { OutboxMessage } from '../mail/entities';
 import { reminderDigestEmail } from '../mail/messages/reminders';
@@ -135,7 +136,7 @@ async function writeBatch(ctx: Context, batch: PlannedReminder[], date: string, 
   }
 }
 
-/** The reminders columns insertReminders writes, in its INSERT's order. */
+/** The reminders columns write() inserts, in its INSERT's order. */
 const REMINDER_COLUMNS = ['key', 'rule', 'vendorId', 'subjectType', 'subjectId', 'occurrence', 'recipientEmail', 'recipientUserId', 'summary', 'url', 'dueOn', 'delivery', 'outboxId', 'digestOutboxId', 'sweepDate', 'createdAt'] as const;
 type ReminderRow = Omit<Reminder, 'id'>;
 
@@ -185,24 +186,9 @@ async function write(ctx: Context, m: EntityManager, batch: PlannedReminder[], d
   }
   const outboxIds = await enqueueMails(m, ctx.clock, ctx.mailKey, mails);
   mailed.forEach((row, i) => (row.outboxId = outboxIds[i]!));
-  await insertReminders(m, rows);
+  await insertRows(m, 'reminders', REMINDER_COLUMNS, rows.map((row) => REMINDER_COLUMNS.map((c) => row[c])));
 }
 
-/** One multi-row INSERT per 500 reminders (16 parameters each, under both databases' limits). */
-async function insertReminders(m: EntityManager, rows: ReminderRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 500) {
-    const values: Record<string, unknown> = {};
-    const tuples = rows.slice(i, i + 500).map((row, n) => {
-      REMINDER_COLUMNS.forEach((c) => {
-        const v = row[c];
-        values[`r${n}_${c}`] = v instanceof Date ? v.toISOString() : v;
-      });
-      return `(${REMINDER_COLUMNS.map((c) => `:r${n}_${c}`).join(', ')})`;
-    });
-    const [sql, params] = m.connection.driver.escapeQueryWithParameters(`INSERT INTO "reminders" (${REMINDER_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES ${tuples.join(', ')}`, values, {});
-    await m.query(sql, params);
-  }
-}
 
 /** One digest mail per colleague who chose the digest, with every reminder of theirs not yet digested. */
 async function sendDigests(ctx: Context, date: string, staff: StaffDirectory): Promise<number> {
