@@ -5,11 +5,12 @@ import { type Actor, diffFields, recordAudit } from '../audit/service';
 import type { Clock } from '../clock';
 import type { Transact } from '../db/data-source';
 import { rawInt, rawQuery } from '../db/raw';
+import { columnsOf } from '../db/rows';
 import { SharedFigures, type WriteWatch } from '../db/write-watch';
 import { NotFoundError, ValidationError } from '../errors';
 import { ACCEPTED_TYPES, detectType, type EvidenceStore, sanitizeFileName } from '../questionnaires/evidence';
 import { Vendor, VendorSubprocessor } from '../vendors/entities';
-import type { PiElement, Tier, VendorStatus } from '../vendors/risk';
+import type { Tier, VendorStatus } from '../vendors/risk';
 import { type Clause, type ClauseCatalogue, applicabilitySql, applicabilityText, type VendorFacts } from './catalogue';
 import { combineClause, type ContractClauseState, coveragePercent, percentOf, type VendorClauseState } from './coverage';
 import { AmendmentItem, ContractAmendment, Contract, ContractClause, ContractFile, type ContractFileKind, type ContractStatus, type ContractType, OPEN_AMENDMENT_STATUSES } from './entities';
@@ -68,7 +69,8 @@ export interface MatrixFilter {
 
 /** One clause on a contract's checklist. */
 /** A vendor as a row of the coverage matrix shows it (and what applicability is decided from). */
-export type MatrixVendor = Pick<Vendor, 'id' | 'legalName' | 'status' | 'tier' | 'inScope' | 'piElements'>;
+const MATRIX_VENDOR_COLUMNS = ['id', 'legalName', 'status', 'tier', 'inScope', 'piElements'] as const satisfies readonly (keyof Vendor)[];
+export type MatrixVendor = Pick<Vendor, (typeof MATRIX_VENDOR_COLUMNS)[number]>;
 
 export interface ChecklistRow {
   clause: Clause;
@@ -450,7 +452,8 @@ export class ContractService {
     // status) of contracts, (contractId, clauseId, status) of clause rows.
     const [facts, raw] = await Promise.all([
       known && ids.every((id) => known.has(id)) ? known : this.facts(ids),
-      this.raw<{ vendorId: number | string; contractId: number | string; clauseId: string | null; status: ContractClauseState | null }>(
+      rawQuery<{ vendorId: number | string; contractId: number | string; clauseId: string | null; status: ContractClauseState | null }>(
+        this.d.ds,
         'SELECT "k"."vendorId" AS "vendorId", "k"."id" AS "contractId", "cc"."clauseId" AS "clauseId", "cc"."status" AS "status" FROM "contracts" "k" ' +
           'LEFT JOIN "contract_clauses" "cc" ON "cc"."contractId" = "k"."id" WHERE "k"."vendorId" IN (:...ids) AND "k"."status" = :active',
         { ids, active: 'active' },
@@ -593,15 +596,10 @@ export class ContractService {
     return { conditions, params };
   }
 
-  /** Runs plain SQL with named parameters on either database. */
-  private async raw<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
-    const [query, values] = this.d.ds.driver.escapeQueryWithParameters(sql, params, {});
-    return (await this.d.ds.query(query, values)) as T[];
-  }
 
   /**
    * One page of the portfolio matrix (vendors by name) and the total, in two plain queries: the
-   * page's shown columns (no entities to build), and COUNT(*), which SQLite answers from its
+   * page's shown columns (read through the entity's columns), and COUNT(*), which SQLite answers from its
    * smallest index without reading rows when there is no filter.
    */
   async matrix(f: MatrixFilter, page: number, pageSize: number): Promise<{ vendors: MatrixVendor[]; total: number; facts: Map<number, VendorFacts> }> {
@@ -609,23 +607,21 @@ export class ContractService {
     const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
     // What a row shows of a vendor, and what applicability is decided from (with the number of
     // subprocessors, counted by index per vendor of the page), so vendorStates need not read them again.
+    const columns = columnsOf(this.d.ds, Vendor, MATRIX_VENDOR_COLUMNS);
     const pageSql =
-      'SELECT "v"."id" AS "id", "v"."legalName" AS "legalName", "v"."status" AS "status", "v"."tier" AS "tier", "v"."inScope" AS "inScope", "v"."piElements" AS "piElements", ' +
-      '(SELECT COUNT(*) FROM "vendor_subprocessors" "s" WHERE "s"."vendorId" = "v"."id") AS "subprocessorCount" ' +
+      `SELECT ${columns.list('v')}, (SELECT COUNT(*) FROM "vendor_subprocessors" "s" WHERE "s"."vendorId" = "v"."id") AS "subprocessorCount" ` +
       `FROM "vendors" "v"${where} ORDER BY "v"."legalNameKey" ASC, "v"."id" ASC LIMIT :limit OFFSET :offset`;
-    type Raw = Pick<Vendor, 'legalName' | 'status' | 'tier'> & { id: number | string; inScope: boolean | number; piElements: string | null; subprocessorCount: number | string };
     const [raw, [count]] = await Promise.all([
-      this.raw<Raw>(pageSql, { ...params, limit: pageSize, offset: (page - 1) * pageSize }),
-      this.raw<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM "vendors" "v"${where}`, params),
+      rawQuery<Record<string, unknown>>(this.d.ds, pageSql, { ...params, limit: pageSize, offset: (page - 1) * pageSize }),
+      rawQuery<{ n: number | string }>(this.d.ds, `SELECT COUNT(*) AS "n" FROM "vendors" "v"${where}`, params),
     ]);
     const facts = new Map<number, VendorFacts>();
     const vendors = raw.map((r): MatrixVendor => {
-      // Read as the entity's column transformer reads piElements, and SQLite's 0/1 as booleans.
-      const v = { id: Number(r.id), legalName: r.legalName, status: r.status, tier: r.tier, inScope: r.inScope === true || r.inScope === 1, piElements: (r.piElements ? r.piElements.split(',').filter(Boolean) : []) as PiElement[] };
-      facts.set(v.id, { piElements: v.piElements, inScope: v.inScope, subprocessorCount: Number(r.subprocessorCount ?? 0) });
+      const v = columns.read(r, 'v');
+      facts.set(v.id, { piElements: v.piElements, inScope: v.inScope, subprocessorCount: rawInt(r.subprocessorCount ?? 0) });
       return v;
     });
-    return { vendors, total: Number(count?.n ?? 0), facts };
+    return { vendors, total: rawInt(count?.n ?? 0), facts };
   }
 
   /**

@@ -3,6 +3,8 @@ import { User } from '../accounts/entities';
 import { type Actor, diffFields, escapeLike, LIKE_ESCAPE, recordAudit } from '../audit/service';
 import { DAY, type Clock } from '../clock';
 import type { Transact } from '../db/data-source';
+import { rawInt, rawQuery } from '../db/raw';
+import { columnsOf } from '../db/rows';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import type { Severity } from '../questionnaires/template';
 import { Vendor } from '../vendors/entities';
@@ -77,7 +79,8 @@ export interface FindingFilter {
 }
 
 /** The fields of a finding a list row shows (see findingRow). */
-export type FindingListFields = Pick<Finding, 'id' | 'vendorId' | 'title' | 'severity' | 'citation' | 'status' | 'source' | 'remediatedBy' | 'dueDate' | 'riskAcceptanceExpiresOn' | 'ownerId' | 'createdAt'>;
+const LIST_COLUMNS = ['id', 'vendorId', 'title', 'severity', 'citation', 'status', 'source', 'remediatedBy', 'dueDate', 'riskAcceptanceExpiresOn', 'ownerId', 'createdAt'] as const satisfies readonly (keyof Finding)[];
+export type FindingListFields = Pick<Finding, (typeof LIST_COLUMNS)[number]>;
 
 /** " WHERE a AND b", or nothing without conditions. */
 function where(conditions: string[]): string {
@@ -372,14 +375,8 @@ export class FindingService {
    */
   async count(filter: FindingFilter): Promise<number> {
     const { conditions, params } = this.filterConditions(filter);
-    const [{ n = 0 } = {}] = await this.raw<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM "findings" "f"${where(conditions)}`, params);
-    return Number(n);
-  }
-
-  /** Runs plain SQL with named parameters on either database. */
-  private async raw<T>(sql: string, params: Record<string, unknown>): Promise<T[]> {
-    const [query, values] = this.d.ds.driver.escapeQueryWithParameters(sql, params, {});
-    return (await this.d.ds.query(query, values)) as T[];
+    const [{ n = 0 } = {}] = await rawQuery<{ n: number | string }>(this.d.ds, `SELECT COUNT(*) AS "n" FROM "findings" "f"${where(conditions)}`, params);
+    return rawInt(n);
   }
 
   /**
@@ -389,21 +386,19 @@ export class FindingService {
    */
   async listWithNames(filter: FindingFilter, page: number, pageSize: number): Promise<{ findings: FindingListFields[]; total: number; vendorNames: Map<number, string>; userNames: Map<number, string> }> {
     const { conditions, params } = this.filterConditions(filter);
+    const columns = columnsOf(this.d.ds, Finding, LIST_COLUMNS);
     const sql =
-      `SELECT "f"."id" AS "id", "f"."vendorId" AS "vendorId", "f"."title" AS "title", "f"."severity" AS "severity", "f"."citation" AS "citation", ` +
-      `"f"."status" AS "status", "f"."source" AS "source", "f"."remediatedBy" AS "remediatedBy", "f"."dueDate" AS "dueDate", ` +
-      `"f"."riskAcceptanceExpiresOn" AS "riskAcceptanceExpiresOn", "f"."ownerId" AS "ownerId", "f"."createdAt" AS "createdAt", ` +
+      `SELECT ${columns.list('f')}, ` +
       `(SELECT "n"."legalName" FROM "vendors" "n" WHERE "n"."id" = "f"."vendorId") AS "vendorName", ` +
       `(SELECT "n"."name" FROM "users" "n" WHERE "n"."id" = "f"."ownerId") AS "ownerName" ` +
       `FROM "findings" "f"${where(conditions)} ORDER BY "f"."createdAt" DESC, "f"."id" DESC LIMIT :limit OFFSET :offset`;
-    type Raw = Omit<FindingListFields, 'id' | 'vendorId' | 'ownerId' | 'createdAt'> & { id: number | string; vendorId: number | string; ownerId: number | string | null; createdAt: string; vendorName: string | null; ownerName: string | null };
-    const [raw, total] = await Promise.all([this.raw<Raw>(sql, { ...params, limit: pageSize, offset: (page - 1) * pageSize }), this.count(filter)]);
+    const [raw, total] = await Promise.all([rawQuery<Record<string, unknown>>(this.d.ds, sql, { ...params, limit: pageSize, offset: (page - 1) * pageSize }), this.count(filter)]);
     const vendorNames = new Map<number, string>();
     const userNames = new Map<number, string>();
     const findings = raw.map((r): FindingListFields => {
-      const f = { id: Number(r.id), vendorId: Number(r.vendorId), title: r.title, severity: r.severity, citation: r.citation, status: r.status, source: r.source, remediatedBy: r.remediatedBy, dueDate: r.dueDate, riskAcceptanceExpiresOn: r.riskAcceptanceExpiresOn, ownerId: r.ownerId === null ? null : Number(r.ownerId), createdAt: new Date(r.createdAt) };
-      if (r.vendorName !== null) vendorNames.set(f.vendorId, r.vendorName);
-      if (f.ownerId !== null && r.ownerName !== null) userNames.set(f.ownerId, r.ownerName);
+      const f = columns.read(r, 'f');
+      if (typeof r.vendorName === 'string') vendorNames.set(f.vendorId, r.vendorName);
+      if (f.ownerId !== null && typeof r.ownerName === 'string') userNames.set(f.ownerId, r.ownerName);
       return f;
     });
     return { findings, total, vendorNames, userNames };

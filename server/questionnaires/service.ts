@@ -4,7 +4,7 @@ import { type Actor, recordAudit } from '../audit/service';
 import { type Clock, DAY } from '../clock';
 import { allStatements, type Transact } from '../db/data-source';
 import { rawQuery } from '../db/raw';
-import { EntityColumns, insertRow } from '../db/rows';
+import { columnsOf, insertRow } from '../db/rows';
 import { ConflictError, GoneError, HttpError, NotFoundError, ValidationError } from '../errors';
 import { questionnaireSentEmail } from '../mail/messages/questionnaire-sent';
 import { questionnaireSubmittedEmail } from '../mail/messages/questionnaire-submitted';
@@ -92,21 +92,8 @@ function endOfDay(date: string): Date {
 export class QuestionnaireService {
   /** Snapshots never change, so each is parsed once per process. */
   private readonly snapshots = new Map<string, Template>();
-  /** Column maps for the plain-SQL reads every link page makes (built once the database is open). */
-  private leanColumns: { link: EntityColumns<QuestionnaireLink>; questionnaire: EntityColumns<Questionnaire>; answer: EntityColumns<QuestionnaireAnswer>; file: EntityColumns<EvidenceFile> } | null = null;
 
   constructor(private readonly d: QuestionnaireServiceDeps) {}
-
-  private get lean() {
-    const { ds } = this.d;
-    this.leanColumns ??= {
-      link: new EntityColumns(ds, QuestionnaireLink),
-      questionnaire: new EntityColumns(ds, Questionnaire),
-      answer: new EntityColumns(ds, QuestionnaireAnswer, ['questionId', 'value']),
-      file: new EntityColumns(ds, EvidenceFile),
-    };
-    return this.leanColumns;
-  }
 
   /** Attaches the template the questionnaire was sent with (from its snapshot, by content hash). */
   async hydrate<T extends Pick<Questionnaire, 'templateHash' | 'snapshot'>>(q: T, m: EntityManager = this.d.ds.manager): Promise<T> {
@@ -143,7 +130,6 @@ export class QuestionnaireService {
   async forVendor(vendorId: number): Promise<Questionnaire[]> {
     return this.d.ds.getRepository(Questionnaire).find({
       where: { vendorId },
-      // With what the vendor page's risk history shows (ReviewService.riskHistory).
       select: ['id', 'vendorId', 'title', 'templateId', 'templateVersion', 'status', 'dueDate', 'sentAt', 'submittedAt', 'recipientName', 'recipientEmail', 'firstOpenedAt', 'score', 'residualRating', 'decidedAt', 'decisionReason'],
       order: { sentAt: 'DESC', id: 'DESC' },
     });
@@ -319,15 +305,16 @@ export class QuestionnaireService {
   async resolveLink(token: string): Promise<{ questionnaire: Questionnaire; link: QuestionnaireLink; vendorName: string }> {
     if (!/^[A-Za-z0-9_-]{40,60}$/.test(token)) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
     // The link, its questionnaire and the vendor's name in one query; every page of the portal starts here.
-    const { lean } = this;
+    const linkColumns = columnsOf(this.d.ds, QuestionnaireLink);
+    const questionnaireColumns = columnsOf(this.d.ds, Questionnaire);
     const [row] = await rawQuery<Record<string, unknown>>(
       this.d.ds,
-      `SELECT ${lean.link.list('l')}, ${lean.questionnaire.list('q')}, "v"."legalName" AS "vendorName" FROM "questionnaire_links" "l" INNER JOIN "questionnaires" "q" ON "q"."id" = "l"."questionnaireId" INNER JOIN "vendors" "v" ON "v"."id" = "q"."vendorId" WHERE "l"."tokenHash" = :hash`,
+      `SELECT ${linkColumns.list('l')}, ${questionnaireColumns.list('q')}, "v"."legalName" AS "vendorName" FROM "questionnaire_links" "l" INNER JOIN "questionnaires" "q" ON "q"."id" = "l"."questionnaireId" INNER JOIN "vendors" "v" ON "v"."id" = "q"."vendorId" WHERE "l"."tokenHash" = :hash`,
       { hash: sha256Hex(token) },
     );
     if (!row) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
-    const link = lean.link.read(row, 'l');
-    const q = await this.hydrate(lean.questionnaire.read(row, 'q'));
+    const link = linkColumns.read(row, 'l');
+    const q = await this.hydrate(questionnaireColumns.read(row, 'q'));
     // Whom to contact is looked up only for a link that no longer works.
     if (link.revokedAt) throw new GoneError(`This questionnaire was withdrawn. ${await this.senderContact(q)}`);
     if (link.replacedAt) throw new GoneError(`A newer link to this questionnaire was sent; use the most recent email. ${await this.senderContact(q)}`);
@@ -355,13 +342,13 @@ export class QuestionnaireService {
   }
 
   async answers(questionnaireId: number): Promise<Answers> {
-    const { answer } = this.lean;
+    const answer = columnsOf(this.d.ds, QuestionnaireAnswer, ['questionId', 'value']);
     const rows = await rawQuery<Record<string, unknown>>(this.d.ds, `SELECT ${answer.list('a')} FROM "questionnaire_answers" "a" WHERE "a"."questionnaireId" = :questionnaireId`, { questionnaireId });
     return new Map(rows.map((row) => answer.read(row, 'a')).map((r) => [r.questionId, r.value]));
   }
 
   async files(questionnaireId: number): Promise<EvidenceFile[]> {
-    const { file } = this.lean;
+    const file = columnsOf(this.d.ds, EvidenceFile);
     const rows = await rawQuery<Record<string, unknown>>(this.d.ds, `SELECT ${file.list('f')} FROM "questionnaire_files" "f" WHERE "f"."questionnaireId" = :questionnaireId ORDER BY "f"."uploadedAt" ASC, "f"."id" ASC`, { questionnaireId });
     return rows.map((row) => file.read(row, 'f'));
   }
@@ -409,7 +396,6 @@ export class QuestionnaireService {
   currentLinkUrls(m: EntityManager, questionnaireIds: readonly number[]): Promise<Map<number, string | null>> {
     return liveLinkAddresses(m, QuestionnaireLink, 'questionnaireId', questionnaireIds, this.d.linkKey, (token) => `${this.d.baseUrl}/q/${token}`);
   }
-
 
   async history(questionnaireId: number): Promise<AnswerHistory[]> {
     return this.d.ds.getRepository(AnswerHistory).find({ where: { questionnaireId }, order: { changedAt: 'ASC', id: 'ASC' } });

@@ -3,7 +3,8 @@ import { User } from '../accounts/entities';
 import { type Actor, recordAudit } from '../audit/service';
 import type { Clock } from '../clock';
 import type { Transact } from '../db/data-source';
-import { rawDate, rawDateOrNull, rawInt, rawIntOrNull, rawQuery } from '../db/raw';
+import { rawInt, rawQuery } from '../db/raw';
+import { columnsOf } from '../db/rows';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { Finding, OPEN_FINDING_STATUSES } from '../findings/entities';
 import { syncGeneratedFindings, worstOpenSeverity } from '../findings/generated';
@@ -12,7 +13,7 @@ import { enqueueMail } from '../mail/outbox';
 import { allQuestions } from '../questionnaires/answers';
 import { ClarificationRound, EvidenceFile, Questionnaire, QuestionnaireLink, QuestionnaireAnswer, QuestionReview, type ReviewMark } from '../questionnaires/entities';
 import { countFiles, type QuestionnaireService } from '../questionnaires/service';
-import type { Severity } from '../questionnaires/template';
+import { SEVERITIES, type Severity } from '../questionnaires/template';
 import { Vendor } from '../vendors/entities';
 import { deriveRisk } from '../vendors/service';
 import type { ReassessmentIntervals } from '../vendors/risk';
@@ -255,31 +256,17 @@ export class ReviewService {
    * with the findings of the assessed ones counted beside them.
    */
   async vendorQuestionnaires(vendorId: number): Promise<{ questionnaires: VendorPageQuestionnaire[]; riskHistory: RiskHistoryRow[] }> {
+    const columns = columnsOf(this.d.ds, Questionnaire, VENDOR_PAGE_QUESTIONNAIRE_COLUMNS);
     const count = (severity: Severity) => `SUM(CASE WHEN "f"."severity" = '${severity}' THEN 1 ELSE 0 END) AS "${severity}"`;
     const rows = await rawQuery<Record<string, unknown>>(
       this.d.ds,
-      `SELECT ${VENDOR_PAGE_QUESTIONNAIRE_COLUMNS.map((c) => `"q"."${c}"`).join(', ')}, ${SEVERITIES.map(count).join(', ')} ` +
+      `SELECT ${columns.list('q')}, ${SEVERITIES.map(count).join(', ')} ` +
         'FROM "questionnaires" "q" LEFT JOIN "findings" "f" ON "f"."questionnaireId" = "q"."id" AND "q"."status" IN (:...assessed) ' +
         'WHERE "q"."vendorId" = :vendorId GROUP BY "q"."id" ORDER BY "q"."sentAt" DESC, "q"."id" DESC',
       { vendorId, assessed: ASSESSED },
     );
     const questionnaires: RiskHistoryRow[] = rows.map((r) => ({
-      id: rawInt(r.id),
-      vendorId: rawInt(r.vendorId),
-      title: r.title as string,
-      templateId: r.templateId as string,
-      templateVersion: rawInt(r.templateVersion),
-      status: r.status as Questionnaire['status'],
-      dueDate: r.dueDate as string,
-      sentAt: rawDate(r.sentAt),
-      submittedAt: rawDateOrNull(r.submittedAt),
-      recipientName: r.recipientName as string,
-      recipientEmail: r.recipientEmail as string,
-      firstOpenedAt: rawDateOrNull(r.firstOpenedAt),
-      score: rawIntOrNull(r.score),
-      residualRating: (r.residualRating as Severity | null) ?? null,
-      decidedAt: rawDateOrNull(r.decidedAt),
-      decisionReason: (r.decisionReason as string | null) ?? null,
+      ...columns.read(r, 'q'),
       findings: { critical: rawInt(r.critical ?? 0), high: rawInt(r.high ?? 0), medium: rawInt(r.medium ?? 0), low: rawInt(r.low ?? 0) },
     }));
     const riskHistory = questionnaires
@@ -291,7 +278,6 @@ export class ReviewService {
 
 /** The statuses of a questionnaire that has been assessed (submitted, then reviewed). */
 const ASSESSED: Questionnaire['status'][] = ['submitted', 'returned', 'approved', 'rejected'];
-const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low'];
 
 /** The columns of a questionnaire the vendor page reads (QuestionnaireService.forVendor reads the same). */
 const VENDOR_PAGE_QUESTIONNAIRE_COLUMNS = [
@@ -315,7 +301,6 @@ const VENDOR_PAGE_QUESTIONNAIRE_COLUMNS = [
 
 /** A questionnaire as the vendor page reads it. */
 export type VendorPageQuestionnaire = Pick<Questionnaire, (typeof VENDOR_PAGE_QUESTIONNAIRE_COLUMNS)[number]>;
-
 
 /** An assessment on the vendor page's risk history: the questionnaire and its findings by severity. */
 export type RiskHistoryRow = VendorPageQuestionnaire & { findings: Record<Severity, number> };

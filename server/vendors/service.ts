@@ -4,7 +4,7 @@ import { AuditEntry } from '../audit/entities';
 import { type Actor, diffFields, escapeLike, LIKE_ESCAPE, recordAudit } from '../audit/service';
 import type { Clock } from '../clock';
 import type { Transact } from '../db/data-source';
-import { rawBool, rawDate, rawInt, rawIntOrNull, rawJson, rawQuery } from '../db/raw';
+import { rawBool, rawInt, rawQuery } from '../db/raw';
 import { columnsOf } from '../db/rows';
 import { AppSetting } from '../db/settings.entity';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
@@ -167,25 +167,13 @@ export class VendorService {
 
   /** Any record's history from the audit log, newest first (plain SQL: every record page reads it). */
   async timelineOf(entityType: string, entityId: number, limit = 50): Promise<AuditEntry[]> {
+    const columns = columnsOf(this.d.ds, AuditEntry);
     const rows = await rawQuery<Record<string, unknown>>(
       this.d.ds,
-      'SELECT "id", "at", "actorType", "actorId", "actorLabel", "action", "entityType", "entityId", "changes", "details", "ip" FROM "audit_entries" ' +
-        'WHERE "entityType" = :entityType AND "entityId" = :entityId ORDER BY "at" DESC, "id" DESC LIMIT :limit',
+      `SELECT ${columns.list('a')} FROM "audit_entries" "a" WHERE "a"."entityType" = :entityType AND "a"."entityId" = :entityId ORDER BY "a"."at" DESC, "a"."id" DESC LIMIT :limit`,
       { entityType, entityId: String(entityId), limit: Math.max(0, Math.trunc(limit)) },
     );
-    return rows.map((r) => ({
-      id: rawInt(r.id),
-      at: rawDate(r.at),
-      actorType: r.actorType as AuditEntry['actorType'],
-      actorId: rawIntOrNull(r.actorId),
-      actorLabel: r.actorLabel as string,
-      action: r.action as string,
-      entityType: (r.entityType as string | null) ?? null,
-      entityId: (r.entityId as string | null) ?? null,
-      changes: rawJson<AuditEntry['changes']>(r.changes),
-      details: rawJson<Record<string, unknown>>(r.details),
-      ip: (r.ip as string | null) ?? null,
-    }));
+    return rows.map((r) => columns.read(r, 'a'));
   }
 
   private async checkOwner(m: EntityManager, ownerId: number | null | undefined): Promise<void> {
