@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { SessionRecord } from '../server/accounts/entities';
@@ -120,6 +122,24 @@ describe('what a page costs', () => {
       const res = await request(bench).get('/__bench/bare');
       assert.equal(res.status, 200);
       assert.equal(res.text, 'ok');
+    });
+  });
+
+  describe('memory at start', () => {
+    test('When the portal starts, then PDFKit and the common-password list are not loaded; they are loaded by the first PDF and the first password chosen', () => {
+      // A process of its own, so that what other tests in this file loaded does not count. It loads
+      // what the portal's entry point loads (main.ts itself would start a server).
+      const server = path.dirname(require.resolve('../server/main'));
+      const script = `
+        const loaded = (name) => Object.keys(require.cache).some((f) => f.includes('/node_modules/' + name + '/'));
+        const server = ${JSON.stringify(server)};
+        for (const m of ['app', 'config', 'context', 'db/data-source', 'logger', 'mail/delivery', 'reminders/sweep', 'scheduler']) require(server + '/' + m);
+        const atStart = { pdfkit: loaded('pdfkit'), passwords: loaded('@zxcvbn-ts/language-common') };
+        require(server + '/reports/pdf').newPdfDocument({});
+        require(server + '/accounts/passwords').passwordProblem('correct horse battery', 'someone@example.com');
+        process.stdout.write(JSON.stringify({ atStart, afterUse: { pdfkit: loaded('pdfkit'), passwords: loaded('@zxcvbn-ts/language-common') } }));`;
+      const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as Record<string, Record<string, boolean>>;
+      assert.deepEqual(out, { atStart: { pdfkit: false, passwords: false }, afterUse: { pdfkit: true, passwords: true } });
     });
   });
 });

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
-import { dictionary } from '@zxcvbn-ts/language-common';
 
 const scrypt = promisify(crypto.scrypt) as (
   password: string,
@@ -46,7 +45,18 @@ export function dummyPasswordHash(): Promise<string> {
   return dummyHash;
 }
 
-const COMMON = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
+/**
+ * The list of common passwords, read when a password is first chosen rather than at start: the list
+ * and its package take about 2.5 MB of heap that signing in and the pages never need.
+ */
+let commonList: Set<string> | undefined;
+function commonPasswords(): Set<string> {
+  if (!commonList) {
+    const { dictionary } = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    commonList = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
+  }
+  return commonList;
+}
 
 /**
  * Why a new password is refused, or null when it is acceptable: at least 12 characters, not the
@@ -60,7 +70,8 @@ export function passwordProblem(password: string, email: string): string | null 
   const local = mail.split('@')[0] ?? '';
   if (lower === mail || (local.length >= 4 && lower.includes(local))) return 'must not contain your email address';
   const core = lower.replace(/[^a-z]+$/, '').replace(/^[^a-z]+/, '');
-  if (COMMON.has(lower) || (core.length >= 4 && COMMON.has(core))) return 'is too common; choose a longer phrase of your own';
+  const common = commonPasswords();
+  if (common.has(lower) || (core.length >= 4 && common.has(core))) return 'is too common; choose a longer phrase of your own';
   if (new Set(lower).size < 4) return 'uses too few different characters';
   return null;
 }

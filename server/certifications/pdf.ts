@@ -1,4 +1,4 @@
-import PDFDocument from 'pdfkit';
+import { newPdfDocument } from '../reports/pdf';
 
 export interface CertificatePdfInput {
   organizationName: string;
@@ -38,7 +38,7 @@ const utc = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`
  * set in Courier so they can be read and copied exactly.
  */
 export function certificatePdf(p: CertificatePdfInput): Promise<Buffer> {
-  const doc = new PDFDocument({
+  const doc = newPdfDocument({
     size: 'A4',
     margins: { top: 56, bottom: 56, left: 64, right: 64 },
     compress: false,
