@@ -42,7 +42,8 @@ describe('demo data', () => {
     const questionnaires = await t.ctx.ds.getRepository(Questionnaire).find();
     assert.deepEqual(new Set(questionnaires.map((q) => q.status)), new Set(['sent', 'in_progress', 'submitted', 'approved', 'revoked']));
     const submitted = await t.ctx.questionnaires.hydrate(questionnaires.find((q) => q.status === 'approved')!);
-    assert.deepEqual(t.ctx.questionnaires.missingRequired(submitted, await t.ctx.questionnaires.answers(submitted.id), await t.ctx.questionnaires.files(submitted.id)), []);
+    const { answers, files } = await t.ctx.questionnaires.content(submitted.id);
+    assert.deepEqual(t.ctx.questionnaires.missingRequired(submitted, answers, files), []);
     assert.ok((await t.ctx.questionnaires.files(submitted.id)).length > 0, 'submitted demo answers carry evidence');
   });
 });

@@ -174,7 +174,7 @@ describe('questionnaires', () => {
     assert.match(first.text, /Enter a number, such as 95 or 12\.5\./);
     assert.match(first.text, /value="ninety"/, 'the typed value is shown again');
     assert.match(first.text, /id="wisp--yes" name="a__wisp" value="yes" checked/);
-    const stored = await t.ctx.questionnaires.answers(q.id);
+    const stored = (await t.ctx.questionnaires.content(q.id)).answers;
     assert.equal(stored.get('wisp'), 'yes', 'valid answers were saved');
     assert.equal(stored.has('trained'), false);
 
@@ -187,7 +187,7 @@ describe('questionnaires', () => {
     assert.equal((await t.ctx.questionnaires.get(q.id)).status, 'in_progress');
     const third = await saveSection(t.app, base, 'incidents', { incident: 'no', reports: ['soc2', 'iso27001'], reviewed_on: '2026-01-20' });
     assert.equal(third.status, 303);
-    const answers = await t.ctx.questionnaires.answers(q.id);
+    const answers = (await t.ctx.questionnaires.content(q.id)).answers;
     assert.deepEqual(answers.get('reports'), ['soc2', 'iso27001']);
     assert.equal(answers.get('reviewed_on'), '2026-01-20');
     assert.equal(answers.get('trained'), 87.5);
@@ -244,6 +244,21 @@ describe('questionnaires', () => {
     assert.equal(fs.existsSync(t.ctx.evidence.pathOf(file.storedName)), false);
   });
 
+  test('When answers and evidence are read together, then each answer keeps its value and type, and the files come oldest first with their details', async () => {
+    const { base, q } = await send();
+    assert.deepEqual(await t.ctx.questionnaires.content(q.id), { answers: new Map(), files: [] }, 'nothing yet');
+    await saveSection(t.app, base, 'program', { wisp: 'yes', trained: '87.5' }, { files: [{ questionId: 'wisp_doc', name: 'first.pdf', content: PDF }] });
+    t.clock.advance(60_000);
+    await saveSection(t.app, base, 'program', { wisp: 'yes', trained: '87.5' }, { files: [{ questionId: 'wisp_doc', name: 'second.pdf', content: Buffer.concat([PDF, Buffer.from('more')]) }] });
+    await saveSection(t.app, base, 'incidents', { incident: 'no', reports: ['soc2'] });
+    const { answers, files } = await t.ctx.questionnaires.content(q.id);
+    assert.deepEqual(Object.fromEntries(answers), { wisp: 'yes', trained: 87.5, incident: 'no', reports: ['soc2'] });
+    assert.deepEqual(files.map((f) => [f.fileName, f.questionId, f.size]), [['first.pdf', 'wisp_doc', PDF.length], ['second.pdf', 'wisp_doc', PDF.length + 4]]);
+    assert.ok(files.every((f) => f instanceof EvidenceFile && f.uploadedAt instanceof Date && typeof f.id === 'number'));
+    assert.equal(files[1]!.uploadedAt.getTime() - files[0]!.uploadedAt.getTime(), 60_000);
+    assert.deepEqual(files, await t.ctx.questionnaires.files(q.id), 'the same files as read on their own');
+  });
+
   test("When one vendor's link is used on another's records, then nothing is reached", async () => {
     const a = await send();
     const b = await send();
@@ -279,7 +294,7 @@ describe('questionnaires', () => {
     assert.doesNotMatch(copy.text, /<form/);
     const late = await saveSection(t.app, base, 'program', { wisp: 'no' }).catch((e: Error) => e);
     assert.ok(late instanceof Error || [303, 409].includes(late.status));
-    assert.equal((await t.ctx.questionnaires.answers(q.id)).get('wisp'), 'yes');
+    assert.equal((await t.ctx.questionnaires.content(q.id)).answers.get('wisp'), 'yes');
     assert.equal((await request(t.app).post(`${base}/submit`).type('form').send({ _csrf: 'x' })).status, 403);
 
     const staffPage = await viewer.get(`/questionnaires/${q.id}`);

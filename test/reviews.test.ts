@@ -185,7 +185,7 @@ describe('review workflow', () => {
 
     await saveSection(t.app, base, 'program', { wisp: 'yes', trained: '95' });
     await saveSection(t.app, base, 'incidents', { incident: 'yes' });
-    const ans = await t.ctx.questionnaires.answers(q.id);
+    const ans = (await t.ctx.questionnaires.content(q.id)).answers;
     assert.equal(ans.get('incident'), 'no', 'a question not reopened cannot change');
     assert.equal(ans.get('wisp'), 'yes');
     const refused = await submitAnswers(t.app, base);
@@ -209,7 +209,7 @@ describe('review workflow', () => {
     assert.deepEqual((await t.ctx.reviews.rounds(q.id)).map((r) => [r.round, r.questions.length, r.respondedAt !== null]), [[1, 2, true], [2, 1, false]]);
     await saveSection(t.app, base, 'program', { trained: '96' });
     assert.equal((await submitAnswers(t.app, base)).status, 303);
-    assert.equal((await t.ctx.questionnaires.answers(q.id)).get('trained'), 96);
+    assert.equal((await t.ctx.questionnaires.content(q.id)).answers.get('trained'), 96);
     assert.deepEqual((await t.ctx.reviews.rounds(q.id)).map((r) => r.respondedAt !== null), [true, true]);
   });
 

@@ -48,20 +48,33 @@ export class EntityColumns<T extends ObjectLiteral> {
     return text;
   }
 
+  /** `"a"."col", …`: the column expressions of list(alias) without their names, for fromValues(). */
+  expressions(alias: string): string[] {
+    return this.mapped.map((c) => `"${alias}"."${c.column}"`);
+  }
+
   /** The entity in a row selected with list(alias). */
   read(row: Record<string, unknown>, alias: string): T {
     let keys = this.keys.get(alias);
     if (keys === undefined) this.keys.set(alias, (keys = this.mapped.map((c) => `${alias}.${c.column}`)));
     const entity = this.create() as Record<string, unknown>;
-    for (let i = 0; i < this.mapped.length; i += 1) {
-      const c = this.mapped[i]!;
-      let value = row[keys[i]!];
-      if (c.boolean && value !== null && value !== undefined) value = rawBool(value);
-      for (const from of c.from) value = from(value);
-      entity[c.property] = value;
-    }
+    for (let i = 0; i < this.mapped.length; i += 1) entity[this.mapped[i]!.property] = fromColumn(this.mapped[i]!, row[keys[i]!]);
     return entity as T;
   }
+
+  /** The entity from its column values in the order of expressions() (a row built as a JSON array in the database). */
+  fromValues(values: readonly unknown[]): T {
+    const entity = this.create() as Record<string, unknown>;
+    for (let i = 0; i < this.mapped.length; i += 1) entity[this.mapped[i]!.property] = fromColumn(this.mapped[i]!, values[i]);
+    return entity as T;
+  }
+}
+
+/** A column's value as the entity holds it: booleans stored as 0/1 made booleans, then the column's transformers. */
+function fromColumn(c: Mapped, raw: unknown): unknown {
+  let value = c.boolean && raw !== null && raw !== undefined ? rawBool(raw) : raw;
+  for (const from of c.from) value = from(value);
+  return value;
 }
 
 const kept = new WeakMap<DataSource, Map<EntityTarget<ObjectLiteral>, Map<string, EntityColumns<ObjectLiteral>>>>();

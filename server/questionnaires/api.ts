@@ -57,7 +57,7 @@ export function questionnaireApi(ctx: Context): Router {
 
   r.get('/questionnaires/:id', requireRole(), async (req, res) => {
     const q = await service.get(id(req.params.id, 'questionnaire'));
-    const [answers, files] = await Promise.all([service.answers(q.id), service.files(q.id)]);
+    const { answers, files } = await service.content(q.id);
     res.json({
       ...summary(service, q),
       progress: service.progress(q, answers, files),

@@ -59,7 +59,7 @@ export function portalRoutes(ctx: Context): Router {
   const actor = (req: Request) => service.vendorActor(req.portal!.questionnaire, req.portal!.link, clientIp(req));
 
   const view = async (q: Questionnaire) => {
-    const [answers, files] = await Promise.all([service.answers(q.id), service.files(q.id)]);
+    const { answers, files } = await service.content(q.id);
     return { answers, files, progress: service.progress(q, answers, files), filesByQuestion: groupFiles(files) };
   };
 

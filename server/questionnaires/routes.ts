@@ -121,7 +121,7 @@ export function questionnaireRoutes(ctx: Context): Router {
 
   r.get('/questionnaires/:id', staff, async (req, res) => {
     const q = await service.get(id(req.params.id, 'questionnaire'));
-    const [answers, files, vendor, history] = await Promise.all([service.answers(q.id), service.files(q.id), vendors.get(q.vendorId), ctx.vendors.timelineOf('questionnaire', q.id)]);
+    const [{ answers, files }, vendor, history] = await Promise.all([service.content(q.id), vendors.get(q.vendorId), ctx.vendors.timelineOf('questionnaire', q.id)]);
     const byQuestion = new Map<string, typeof files>();
     for (const f of files) byQuestion.set(f.questionId, [...(byQuestion.get(f.questionId) ?? []), f]);
     const status = service.displayStatus(q);

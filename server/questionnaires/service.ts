@@ -3,7 +3,7 @@ import { User } from '../accounts/entities';
 import { type Actor, recordAudit } from '../audit/service';
 import { type Clock, DAY } from '../clock';
 import { allStatements, type Transact } from '../db/data-source';
-import { rawQuery } from '../db/raw';
+import { jsonRows, jsonValue, rawQuery } from '../db/raw';
 import { columnsOf, insertRow } from '../db/rows';
 import { ConflictError, GoneError, HttpError, NotFoundError, ValidationError } from '../errors';
 import { questionnaireSentEmail } from '../mail/messages/questionnaire-sent';
@@ -341,10 +341,21 @@ export class QuestionnaireService {
     });
   }
 
-  async answers(questionnaireId: number): Promise<Answers> {
-    const answer = columnsOf(this.d.ds, QuestionnaireAnswer, ['questionId', 'value']);
-    const rows = await rawQuery<Record<string, unknown>>(this.d.ds, `SELECT ${answer.list('a')} FROM "questionnaire_answers" "a" WHERE "a"."questionnaireId" = :questionnaireId`, { questionnaireId });
-    return new Map(rows.map((row) => answer.read(row, 'a')).map((r) => [r.questionId, r.value]));
+  /**
+   * A questionnaire's answers and its evidence files (oldest first), read in one query as two JSON
+   * lists (see jsonRows): the vendor's pages read little else, and two queries of rows cost them
+   * about twice as much.
+   */
+  async content(questionnaireId: number): Promise<{ answers: Answers; files: EvidenceFile[] }> {
+    const { ds } = this.d;
+    const file = columnsOf(ds, EvidenceFile);
+    const answers = jsonRows(ds, ['"a"."questionId"', jsonValue(ds, '"a"."value"')], 'FROM "questionnaire_answers" "a" WHERE "a"."questionnaireId" = :questionnaireId', '"a"."id"');
+    const files = jsonRows(ds, file.expressions('f'), 'FROM "questionnaire_files" "f" WHERE "f"."questionnaireId" = :questionnaireId', '"f"."uploadedAt", "f"."id"');
+    const [row] = await rawQuery<{ answers: string; files: string }>(ds, `SELECT ${answers} AS "answers", ${files} AS "files"`, { questionnaireId });
+    return {
+      answers: new Map(JSON.parse(row!.answers) as [string, AnswerValue][]),
+      files: (JSON.parse(row!.files) as unknown[][]).map((values) => file.fromValues(values)),
+    };
   }
 
   async files(questionnaireId: number): Promise<EvidenceFile[]> {
@@ -545,7 +556,7 @@ export class QuestionnaireService {
    */
   async submit(actor: Actor, q: Questionnaire): Promise<void> {
     if (!this.editable(q)) throw new ConflictError('This questionnaire has already been submitted.');
-    const [answers, files] = await Promise.all([this.answers(q.id), this.files(q.id)]);
+    const { answers, files } = await this.content(q.id);
     const missing = this.missingRequired(q, answers, files);
     if (missing.length > 0) {
       throw new ValidationError(Object.fromEntries(missing.map((x) => [x.question.id, 'This question needs an answer.'])), `${missing.length} required question${missing.length === 1 ? ' is' : 's are'} not answered yet.`);

@@ -43,9 +43,8 @@ export function reviewRoutes(ctx: Context): Router {
 
   const render = async (res: import('express').Response, qid: number, extra: { errors?: Record<string, string>; message?: string } = {}) => {
     const q = await questionnaires.get(qid);
-    const [answers, files, marks, history, rounds, vendor, findings] = await Promise.all([
-      questionnaires.answers(q.id),
-      questionnaires.files(q.id),
+    const [{ answers, files }, marks, history, rounds, vendor, findings] = await Promise.all([
+      questionnaires.content(q.id),
       reviews.marks(q.id),
       questionnaires.history(q.id),
       reviews.rounds(q.id),

@@ -658,7 +658,7 @@ describe('accessibility of the staff and vendor pages', { skip: browserSkip }, (
     await context.close();
 
     const questionnaire = await t.ctx.ds.getRepository(Questionnaire).findOneByOrFail({ id: w.freshId, status: 'submitted' });
-    const answers = await t.ctx.questionnaires.answers(questionnaire.id);
+    const answers = (await t.ctx.questionnaires.content(questionnaire.id)).answers;
     assert.deepEqual(
       Object.fromEntries(['wisp', 'scope', 'owner', 'trained', 'reports', 'reviewed_on', 'incidents'].map((k) => [k, answers.get(k)])),
       { wisp: 'yes', scope: 'all', owner: 'Rita Ruiz, CISO', trained: 96, reports: ['soc2', 'pentest'], reviewed_on: '2026-01-15', incidents: 'None in the last three years.' },
