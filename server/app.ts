@@ -1,4 +1,3 @@
-import ejs from 'ejs';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { authRoutes, type AuthRateLimit, userAdminRoutes } from './accounts/routes';
@@ -21,6 +20,7 @@ import { requestLog } from './http/request-log';
 import { refuseNul } from './http/text';
 import { saveSessionBeforeRedirect, sessionMiddleware, sessionTimeouts } from './http/session';
 import { formatDate, formatDateTime } from './http/view-helpers';
+import { viewEngine } from './http/views';
 import { outboxRoutes } from './mail/routes';
 import { PUBLIC_DIR, VIEWS_DIR } from './paths';
 import { portalRoutes } from './questionnaires/portal-routes';
@@ -56,11 +56,7 @@ export function createApp(ctx: Context, options: AppOptions = {}): Express {
   app.set('views', VIEWS_DIR);
   app.set('view engine', 'ejs');
   app.set('view cache', true);
-  // Templates include each other by their path in the views folder ('/partials/head'), which EJS
-  // resolves against `root` without asking the file system; a relative include costs a file-system
-  // check on every render. Compiled templates are cached, as 'view cache' asks.
-  const viewOptions = { cache: true, root: VIEWS_DIR, views: [VIEWS_DIR] };
-  app.engine('ejs', (file: string, locals: object, done: (err: Error | null, html?: string) => void) => ejs.renderFile(file, locals, viewOptions, done));
+  app.engine('ejs', viewEngine(VIEWS_DIR));
   Object.assign(app.locals, {
     currentUser: null,
     nav: [],
