@@ -259,6 +259,35 @@ describe('questionnaires', () => {
     assert.deepEqual(files, await t.ctx.questionnaires.files(q.id), 'the same files as read on their own');
   });
 
+  test('When the vendor opens a page showing the answers, then the link, its questionnaire, the answers and the files are read in one query', async () => {
+    const { base } = await send();
+    await saveSection(t.app, base, 'program', { wisp: 'yes', trained: '90' }, { files: [{ questionId: 'wisp_doc', name: 'policy.pdf', content: PDF }] });
+    assert.equal((await request(t.app).get(base)).status, 200, 'opened once: the first opening is recorded');
+    const logger = t.ctx.ds.logger;
+    const original = logger.logQuery.bind(logger);
+    const pages: [string, RegExp[]][] = [
+      [base, [/<strong>[1-9]\d* of \d+<\/strong> questions answered/]],
+      [`${base}/s/program`, [/value="90"/, /policy\.pdf/]],
+      [`${base}/review`, [/policy\.pdf/]],
+    ];
+    for (const [page, shows] of pages) {
+      const queries: string[] = [];
+      (logger as { logQuery: (q: string, ...rest: unknown[]) => unknown }).logQuery = (q: string, ...rest: unknown[]) => {
+        queries.push(q);
+        return (original as (...a: unknown[]) => unknown)(q, ...rest);
+      };
+      let res: request.Response;
+      try {
+        res = await request(t.app).get(page);
+      } finally {
+        (logger as { logQuery: typeof original }).logQuery = original;
+      }
+      assert.equal(res.status, 200, page);
+      for (const shown of shows) assert.match(res.text, shown, `${page} shows the saved answers and file`);
+      assert.equal(queries.length, 1, `${page}: ${queries.join('\n')}`);
+    }
+  });
+
   test("When one vendor's link is used on another's records, then nothing is reached", async () => {
     const a = await send();
     const b = await send();

@@ -11,12 +11,13 @@ import { safeEqual } from '../security/crypto';
 import { displayAnswer, isVisible } from './answers';
 import type { EvidenceFile, Questionnaire, QuestionnaireLink } from './entities';
 import { ACCEPTED_DESCRIPTION } from './evidence';
-import { countFiles, type UploadedFile } from './service';
+import { countFiles, type QuestionnaireContent, type UploadedFile } from './service';
 import type { TemplateSection } from './template';
 
 declare module 'express-serve-static-core' {
   interface Request {
-    portal?: { questionnaire: Questionnaire; link: QuestionnaireLink; vendorName: string };
+    /** The link's questionnaire; with its answers and files on the pages that show them (resolvePage), else content is null. */
+    portal?: { questionnaire: Questionnaire; link: QuestionnaireLink; vendorName: string; content: QuestionnaireContent | null };
   }
 }
 
@@ -33,13 +34,18 @@ export function portalRoutes(ctx: Context): Router {
 
   // Guessed links are slowed by the app's failed-link limiter (server/http/rate-limit.ts).
 
-  const resolve: RequestHandler = async (req, res, next) => {
-    req.portal = await service.resolveLink(String(req.params.token));
-    res.locals.organizationName = config.organizationName;
-    res.locals.base = `/q/${String(req.params.token)}`;
-    res.locals.formToken = formToken(req.portal.link);
-    next();
-  };
+  const resolver =
+    (content: boolean): RequestHandler =>
+    async (req, res, next) => {
+      req.portal = await service.resolveLink(String(req.params.token), { content });
+      res.locals.organizationName = config.organizationName;
+      res.locals.base = `/q/${String(req.params.token)}`;
+      res.locals.formToken = formToken(req.portal.link);
+      next();
+    };
+  const resolve = resolver(false);
+  // A page showing the answers reads them with the link, in one query.
+  const resolvePage = resolver(true);
 
   const checkForm: RequestHandler = (req, _res, next) => {
     const sent = typeof req.query._csrf === 'string' ? req.query._csrf : typeof (req.body as Record<string, unknown> | undefined)?._csrf === 'string' ? String((req.body as Record<string, unknown>)._csrf) : '';
@@ -58,8 +64,9 @@ export function portalRoutes(ctx: Context): Router {
 
   const actor = (req: Request) => service.vendorActor(req.portal!.questionnaire, req.portal!.link, clientIp(req));
 
-  const view = async (q: Questionnaire) => {
-    const { answers, files } = await service.content(q.id);
+  /** What a page shows of the answers: those read with the link, or (after a change) read again. */
+  const view = async (q: Questionnaire, content: QuestionnaireContent | null = null) => {
+    const { answers, files } = content ?? (await service.content(q.id));
     return { answers, files, progress: service.progress(q, answers, files), filesByQuestion: groupFiles(files) };
   };
 
@@ -69,8 +76,8 @@ export function portalRoutes(ctx: Context): Router {
     return { section: q.snapshot.sections[index]!, index };
   };
 
-  const renderSection = async (res: Response, q: Questionnaire, section: TemplateSection, index: number, extra: { errors?: Record<string, string>; typed?: Record<string, unknown>; saved?: boolean } = {}) => {
-    const v = await view(q);
+  const renderSection = async (res: Response, q: Questionnaire, section: TemplateSection, index: number, extra: { errors?: Record<string, string>; typed?: Record<string, unknown>; saved?: boolean; content?: QuestionnaireContent | null } = {}) => {
+    const v = await view(q, extra.content);
     const today = service.today();
     const sectionIds = new Set(section.questions.map((x) => x.id));
     const round = await service.openRound(q);
@@ -105,10 +112,10 @@ export function portalRoutes(ctx: Context): Router {
     });
   };
 
-  r.get('/:token', resolve, async (req, res) => {
-    const { questionnaire: q } = req.portal!;
+  r.get('/:token', resolvePage, async (req, res) => {
+    const { questionnaire: q, content } = req.portal!;
     await service.markOpened(q, actor(req));
-    const v = await view(q);
+    const v = await view(q, content);
     if (!service.editable(q)) {
       return res.render('portal/readonly', { title: q.title, q, sections: answeredSections(q, v.answers, v.filesByQuestion, service.today()), statusText: statusText(q) });
     }
@@ -118,11 +125,11 @@ export function portalRoutes(ctx: Context): Router {
     res.render('portal/welcome', { title: q.title, q, vendorName: req.portal!.vendorName, progress: v.progress, questionCount: v.progress.total, clarifications });
   });
 
-  r.get('/:token/s/:sectionId', resolve, async (req, res) => {
-    const q = req.portal!.questionnaire;
+  r.get('/:token/s/:sectionId', resolvePage, async (req, res) => {
+    const { questionnaire: q, content } = req.portal!;
     if (!service.editable(q)) return res.redirect(303, res.locals.base as string);
     const { section, index } = sectionOf(q, String(req.params.sectionId));
-    await renderSection(res, q, section, index, { saved: req.query.saved === '1' });
+    await renderSection(res, q, section, index, { saved: req.query.saved === '1', content });
   });
 
   r.post('/:token/s/:sectionId', resolve, checkForm, upload, async (req, res) => {
@@ -155,16 +162,16 @@ export function portalRoutes(ctx: Context): Router {
     res.redirect(303, `${base}/s/${section.id}?saved=1${removeMatch ? '#files' : ''}`);
   });
 
-  const renderReview = async (res: Response, q: Questionnaire, errorMessage?: string) => {
-    const v = await view(q);
+  const renderReview = async (res: Response, q: Questionnaire, errorMessage?: string, content: QuestionnaireContent | null = null) => {
+    const v = await view(q, content);
     const missing = service.missingRequired(q, v.answers, v.files);
     res.render('portal/review', { title: `Check and submit: ${q.title}`, q, sections: answeredSections(q, v.answers, v.filesByQuestion, service.today()), missing, progress: v.progress, errorMessage: errorMessage ?? null });
   };
 
-  r.get('/:token/review', resolve, async (req, res) => {
-    const q = req.portal!.questionnaire;
+  r.get('/:token/review', resolvePage, async (req, res) => {
+    const { questionnaire: q, content } = req.portal!;
     if (!service.editable(q)) return res.redirect(303, res.locals.base as string);
-    await renderReview(res, q);
+    await renderReview(res, q, undefined, content);
   });
 
   r.post('/:token/submit', resolve, smallForm, checkForm, async (req, res) => {

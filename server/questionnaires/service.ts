@@ -89,6 +89,12 @@ function endOfDay(date: string): Date {
 }
 
 /** Questionnaires: sending by link, the vendor's answers and evidence, submission, and the staff actions around them. */
+/** A questionnaire's answers by question, and its evidence files, oldest first. */
+export interface QuestionnaireContent {
+  answers: Answers;
+  files: EvidenceFile[];
+}
+
 export class QuestionnaireService {
   /** Snapshots never change, so each is parsed once per process. */
   private readonly snapshots = new Map<string, Template>();
@@ -300,16 +306,17 @@ export class QuestionnaireService {
 
   /**
    * The questionnaire behind a vendor link. Unknown: 404. Replaced, revoked or expired: 410, naming
-   * whom to contact but never the vendor.
+   * whom to contact but never the vendor. With `content`, also its answers and files (content()),
+   * read in the same query, for the pages that show them.
    */
-  async resolveLink(token: string): Promise<{ questionnaire: Questionnaire; link: QuestionnaireLink; vendorName: string }> {
+  async resolveLink(token: string, options: { content?: boolean } = {}): Promise<{ questionnaire: Questionnaire; link: QuestionnaireLink; vendorName: string; content: QuestionnaireContent | null }> {
     if (!/^[A-Za-z0-9_-]{40,60}$/.test(token)) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
     // The link, its questionnaire and the vendor's name in one query; every page of the portal starts here.
     const linkColumns = columnsOf(this.d.ds, QuestionnaireLink);
     const questionnaireColumns = columnsOf(this.d.ds, Questionnaire);
     const [row] = await rawQuery<Record<string, unknown>>(
       this.d.ds,
-      `SELECT ${linkColumns.list('l')}, ${questionnaireColumns.list('q')}, "v"."legalName" AS "vendorName" FROM "questionnaire_links" "l" INNER JOIN "questionnaires" "q" ON "q"."id" = "l"."questionnaireId" INNER JOIN "vendors" "v" ON "v"."id" = "q"."vendorId" WHERE "l"."tokenHash" = :hash`,
+      `SELECT ${linkColumns.list('l')}, ${questionnaireColumns.list('q')}, "v"."legalName" AS "vendorName"${options.content ? `, ${this.contentLists('"q"."id"')}` : ''} FROM "questionnaire_links" "l" INNER JOIN "questionnaires" "q" ON "q"."id" = "l"."questionnaireId" INNER JOIN "vendors" "v" ON "v"."id" = "q"."vendorId" WHERE "l"."tokenHash" = :hash`,
       { hash: sha256Hex(token) },
     );
     if (!row) throw new NotFoundError('This questionnaire link is not valid. Check that the whole address was copied from the email.');
@@ -319,7 +326,7 @@ export class QuestionnaireService {
     if (link.revokedAt) throw new GoneError(`This questionnaire was withdrawn. ${await this.senderContact(q)}`);
     if (link.replacedAt) throw new GoneError(`A newer link to this questionnaire was sent; use the most recent email. ${await this.senderContact(q)}`);
     if (this.d.clock.now() > link.expiresAt) throw new GoneError(`This link has expired. ${await this.senderContact(q)}`);
-    return { questionnaire: q, link, vendorName: String(row.vendorName) };
+    return { questionnaire: q, link, vendorName: String(row.vendorName), content: options.content ? this.readContent(row) : null };
   }
 
   private async senderContact(q: Questionnaire): Promise<string> {
@@ -346,15 +353,24 @@ export class QuestionnaireService {
    * lists (see jsonRows): the vendor's pages read little else, and two queries of rows cost them
    * about twice as much.
    */
-  async content(questionnaireId: number): Promise<{ answers: Answers; files: EvidenceFile[] }> {
+  async content(questionnaireId: number): Promise<QuestionnaireContent> {
+    const [row] = await rawQuery<Record<string, unknown>>(this.d.ds, `SELECT ${this.contentLists(':questionnaireId')}`, { questionnaireId });
+    return this.readContent(row!);
+  }
+
+  /** The select list of content() for the questionnaire whose id is the SQL expression `id`. */
+  private contentLists(id: string): string {
     const { ds } = this.d;
-    const file = columnsOf(ds, EvidenceFile);
-    const answers = jsonRows(ds, ['"a"."questionId"', jsonValue(ds, '"a"."value"')], 'FROM "questionnaire_answers" "a" WHERE "a"."questionnaireId" = :questionnaireId', '"a"."id"');
-    const files = jsonRows(ds, file.expressions('f'), 'FROM "questionnaire_files" "f" WHERE "f"."questionnaireId" = :questionnaireId', '"f"."uploadedAt", "f"."id"');
-    const [row] = await rawQuery<{ answers: string; files: string }>(ds, `SELECT ${answers} AS "answers", ${files} AS "files"`, { questionnaireId });
+    const answers = jsonRows(ds, ['"a"."questionId"', jsonValue(ds, '"a"."value"')], `FROM "questionnaire_answers" "a" WHERE "a"."questionnaireId" = ${id}`, '"a"."id"');
+    const files = jsonRows(ds, columnsOf(ds, EvidenceFile).expressions('f'), `FROM "questionnaire_files" "f" WHERE "f"."questionnaireId" = ${id}`, '"f"."uploadedAt", "f"."id"');
+    return `${answers} AS "answers", ${files} AS "files"`;
+  }
+
+  private readContent(row: Record<string, unknown>): QuestionnaireContent {
+    const file = columnsOf(this.d.ds, EvidenceFile);
     return {
-      answers: new Map(JSON.parse(row!.answers) as [string, AnswerValue][]),
-      files: (JSON.parse(row!.files) as unknown[][]).map((values) => file.fromValues(values)),
+      answers: new Map(JSON.parse(row.answers as string) as [string, AnswerValue][]),
+      files: (JSON.parse(row.files as string) as unknown[][]).map((values) => file.fromValues(values)),
     };
   }
 
