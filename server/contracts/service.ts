@@ -67,11 +67,11 @@ export interface MatrixFilter {
   missing?: string;
 }
 
-/** One clause on a contract's checklist. */
 /** A vendor as a row of the coverage matrix shows it (and what applicability is decided from). */
 const MATRIX_VENDOR_COLUMNS = ['id', 'legalName', 'status', 'tier', 'inScope', 'piElements'] as const satisfies readonly (keyof Vendor)[];
 export type MatrixVendor = Pick<Vendor, (typeof MATRIX_VENDOR_COLUMNS)[number]>;
 
+/** One clause on a contract's checklist. */
 export interface ChecklistRow {
   clause: Clause;
   state: ContractClauseState;
@@ -595,7 +595,6 @@ export class ContractService {
     }
     return { conditions, params };
   }
-
 
   /**
    * One page of the portfolio matrix (vendors by name) and the total, in two plain queries: the

@@ -41,23 +41,3 @@ export function rawBool(v: unknown): boolean {
 export function rawInt(v: unknown): number {
   return typeof v === 'number' ? v : Number(v);
 }
-
-/** An integer column that may be null. */
-export function rawIntOrNull(v: unknown): number | null {
-  return v === null || v === undefined ? null : rawInt(v);
-}
-
-/** A timestamp column (ISO text, see db/columns.ts) as the entities read it. */
-export function rawDate(v: unknown): Date {
-  return new Date(v as string);
-}
-
-/** A timestamp column that may be null. */
-export function rawDateOrNull(v: unknown): Date | null {
-  return v === null || v === undefined ? null : new Date(v as string);
-}
-
-/** A JSON text column (see JsonColumn) as the entities read it. */
-export function rawJson<T>(v: unknown): T | null {
-  return v === null || v === undefined ? null : (JSON.parse(v as string) as T);
-}

@@ -88,16 +88,18 @@ function endOfDay(date: string): Date {
   return new Date(`${date}T23:59:59.999Z`);
 }
 
-/** Questionnaires: sending by link, the vendor's answers and evidence, submission, and the staff actions around them. */
 /** A questionnaire's answers by question, and its evidence files, oldest first. */
 export interface QuestionnaireContent {
   answers: Answers;
   files: EvidenceFile[];
 }
 
+/** Questionnaires: sending by link, the vendor's answers and evidence, submission, and the staff actions around them. */
 export class QuestionnaireService {
   /** Snapshots never change, so each is parsed once per process. */
   private readonly snapshots = new Map<string, Template>();
+  /** contentLists' SQL by the questionnaire's id expression (the same few texts on every page). */
+  private readonly contentSql = new Map<string, string>();
 
   constructor(private readonly d: QuestionnaireServiceDeps) {}
 
@@ -360,10 +362,14 @@ export class QuestionnaireService {
 
   /** The select list of content() for the questionnaire whose id is the SQL expression `id`. */
   private contentLists(id: string): string {
-    const { ds } = this.d;
-    const answers = jsonRows(ds, ['"a"."questionId"', jsonValue(ds, '"a"."value"')], `FROM "questionnaire_answers" "a" WHERE "a"."questionnaireId" = ${id}`, '"a"."id"');
-    const files = jsonRows(ds, columnsOf(ds, EvidenceFile).expressions('f'), `FROM "questionnaire_files" "f" WHERE "f"."questionnaireId" = ${id}`, '"f"."uploadedAt", "f"."id"');
-    return `${answers} AS "answers", ${files} AS "files"`;
+    let sql = this.contentSql.get(id);
+    if (sql === undefined) {
+      const { ds } = this.d;
+      const answers = jsonRows(ds, ['"a"."questionId"', jsonValue(ds, '"a"."value"')], `FROM "questionnaire_answers" "a" WHERE "a"."questionnaireId" = ${id}`, '"a"."id"');
+      const files = jsonRows(ds, columnsOf(ds, EvidenceFile).expressions('f'), `FROM "questionnaire_files" "f" WHERE "f"."questionnaireId" = ${id}`, '"f"."uploadedAt", "f"."id"');
+      this.contentSql.set(id, (sql = `${answers} AS "answers", ${files} AS "files"`));
+    }
+    return sql;
   }
 
   private readContent(row: Record<string, unknown>): QuestionnaireContent {

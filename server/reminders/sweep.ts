@@ -189,7 +189,6 @@ async function write(ctx: Context, m: EntityManager, batch: PlannedReminder[], d
   await insertRows(m, 'reminders', REMINDER_COLUMNS, rows.map((row) => REMINDER_COLUMNS.map((c) => row[c])));
 }
 
-
 /** One digest mail per colleague who chose the digest, with every reminder of theirs not yet digested. */
 async function sendDigests(ctx: Context, date: string, staff: StaffDirectory): Promise<number> {
   const pending = await ctx.ds.getRepository(Reminder).find({ where: { delivery: 'digest', digestOutboxId: IsNull() }, order: { recipientUserId: 'ASC', id: 'ASC' } });
